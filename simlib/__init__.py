@@ -1,0 +1,39 @@
+"""simlib: numba engine for Langevin, NVE and Metropolis Monte Carlo of disks and spheres.
+
+All quantities are in reduced Lennard-Jones units: [length] = particle diameter a,
+[energy] = eps, [mass] = m, [time] = t0 = sqrt(m a^2 / eps), k_B = 1.
+
+Modules, each using only those above it:
+``rng`` (counter-based random numbers), ``geometry`` (periodic box),
+``potentials`` (pair potentials), ``neighbours`` (cell and Verlet lists),
+``state`` (microstate and observables), ``configurations`` (initial states),
+``integrators`` (Langevin, velocity Verlet), ``mc`` (Metropolis), ``simulation``
+(composition), ``io`` (netCDF files), ``analysis`` (MSD, g(r), S(k), statistics).
+"""
+
+from .configurations import initial_state, lattice_positions, polydisperse_diameters
+from .geometry import Box
+from .integrators import Langevin, VelocityVerlet
+from .mc import Metropolis, MoveSizeTuner
+from .potentials import Potential
+from .simulation import Simulation, SimulationError, tune_move_size
+from .state import State
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Box",
+    "Langevin",
+    "Metropolis",
+    "MoveSizeTuner",
+    "Potential",
+    "Simulation",
+    "SimulationError",
+    "State",
+    "VelocityVerlet",
+    "initial_state",
+    "lattice_positions",
+    "polydisperse_diameters",
+    "tune_move_size",
+    "__version__",
+]

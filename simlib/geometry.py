@@ -1,0 +1,85 @@
+"""Periodic boxes: minimum image, wrapping with image counters, unwrapping.
+
+Units: reduced Lennard-Jones units throughout simlib. Lengths are in units of the
+particle diameter ``a`` ([length]), energies in ``eps`` ([energy]), masses in ``m``,
+time in ``t0 = sqrt(m a^2 / eps)`` ([time]) and ``k_B = 1``.
+
+Positions are kept wrapped into ``[0, L)`` in every dimension, together with integer
+image counters, so that the unwrapped position ``x + n L`` (needed for diffusion) is
+always available exactly.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+
+@dataclass(frozen=True)
+class Box:
+    """Orthorhombic periodic box.
+
+    Parameters
+    ----------
+    lengths : array_like of float, shape (d,)
+        Box side lengths [length]; ``d`` is 2 or 3.
+    """
+
+    lengths: np.ndarray
+
+    def __post_init__(self):
+        lengths = np.array(self.lengths, dtype=np.float64).reshape(-1)
+        if lengths.size not in (2, 3):
+            raise ValueError(f"box: need 2 or 3 side lengths, got {lengths.size}")
+        if not np.all(np.isfinite(lengths)) or np.any(lengths <= 0):
+            raise ValueError(f"box: side lengths must be positive and finite, got {lengths.tolist()}")
+        lengths.setflags(write=False)
+        object.__setattr__(self, "lengths", lengths)
+
+    @classmethod
+    def cube(cls, side, dim):
+        """A square (``dim=2``) or cubic (``dim=3``) box of side ``side`` [length]."""
+        return cls(np.full(int(dim), float(side)))
+
+    @property
+    def dim(self):
+        return self.lengths.size
+
+    @property
+    def volume(self):
+        """Area in 2D, volume in 3D [length^d]."""
+        return float(np.prod(self.lengths))
+
+    def minimum_image(self, dr):
+        """Minimum-image displacement vectors, shape like ``dr`` (..., d)."""
+        dr = np.asarray(dr, dtype=np.float64)
+        return dr - self.lengths * np.rint(dr / self.lengths)
+
+    def wrap(self, positions, images):
+        """Wrap ``positions`` (N, d) into [0, L) in place, updating ``images`` (N, d) int64."""
+        _wrap(positions, images, self.lengths)
+
+    def unwrap(self, positions, images):
+        """Unwrapped positions ``x + n L``, shape (N, d)."""
+        return positions + images * self.lengths
+
+
+@njit(cache=True)
+def _wrap(x, img, box):
+    n, d = x.shape
+    for i in range(n):
+        for k in range(d):
+            if x[i, k] < 0.0 or x[i, k] >= box[k]:
+                shift = np.floor(x[i, k] / box[k])
+                x[i, k] -= shift * box[k]
+                # floor can leave x == box[k] by round-off for tiny negative x
+                if x[i, k] >= box[k]:
+                    x[i, k] -= box[k]
+                    shift += 1.0
+                img[i, k] += np.int64(shift)
+
+
+@njit(inline="always", cache=True)
+def min_image(dx, length, inv_length):
+    """Minimum-image component of a separation ``dx`` in a box side ``length``."""
+    return dx - length * np.rint(dx * inv_length)
