@@ -80,6 +80,14 @@ def _wrap(x, img, box):
 
 
 @njit(inline="always", cache=True)
-def min_image(dx, length, inv_length):
-    """Minimum-image component of a separation ``dx`` in a box side ``length``."""
-    return dx - length * np.rint(dx * inv_length)
+def min_image(dx, length, half_length):
+    """Minimum-image component of ``dx = x_i - x_j`` for two *wrapped* coordinates.
+
+    Both coordinates lie in ``[0, L)``, so ``|dx| < L`` and one conditional shift
+    suffices; it is faster than ``rint`` and gives the same bits.
+    """
+    if dx > half_length:
+        return dx - length
+    if dx < -half_length:
+        return dx + length
+    return dx

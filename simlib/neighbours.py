@@ -152,7 +152,7 @@ def _build_all_pairs(x, box, r_list, neighbours, counts):
                 continue
             r2 = 0.0
             for k in range(d):
-                dk = min_image(x[i, k] - x[j, k], box[k], 1.0 / box[k])
+                dk = min_image(x[i, k] - x[j, k], box[k], 0.5 * box[k])
                 r2 += dk * dk
             if r2 < r2_list:
                 c = counts[i]
@@ -210,41 +210,63 @@ def sort_into_cells(x, box, ncell):
 
 
 @njit(cache=True)
+def _neighbour_cells(ncell):
+    """For every cell, the 3^d cells around it (itself included), shape (n_cells, 3^d)."""
+    d = ncell.size
+    nx, ny = ncell[0], ncell[1]
+    nz = ncell[2] if d == 3 else 1
+    width = 27 if d == 3 else 9
+    table = np.empty((nx * ny * nz, width), dtype=np.int64)
+    for cz in range(nz):
+        for cy in range(ny):
+            for cx in range(nx):
+                c = cx + nx * (cy + ny * cz)
+                m = 0
+                for oz in range(3 if d == 3 else 1):
+                    zc = (cz + oz - 1 + nz) % nz if d == 3 else 0
+                    for oy in range(3):
+                        yc = (cy + oy - 1 + ny) % ny
+                        for ox in range(3):
+                            xc = (cx + ox - 1 + nx) % nx
+                            table[c, m] = xc + nx * (yc + ny * zc)
+                            m += 1
+    return table
+
+
+@njit(cache=True)
 def _build_cells(x, box, r_list, ncell, neighbours, counts):
     n, d = x.shape
+    three_d = d == 3
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
-    inv_box = 1.0 / box
-    nz = ncell[2] if d == 3 else 1
-    z_range = 3 if d == 3 else 1
+    cell_start, cell_members, _ = sort_into_cells(x, box, ncell)
+    around = _neighbour_cells(ncell)
+    lx, ly = box[0], box[1]
+    hx, hy = 0.5 * lx, 0.5 * ly
+    lz = box[2] if three_d else 1.0
+    hz = 0.5 * lz
     largest = 0
-    for i in range(n):
-        c = cell_index[i]
-        cx = c % ncell[0]
-        cy = (c // ncell[0]) % ncell[1]
-        cz = c // (ncell[0] * ncell[1]) if d == 3 else 0
-        count = 0
-        for oz in range(z_range):
-            nzc = (cz + oz - 1 + nz) % nz if d == 3 else 0
-            for oy in range(3):
-                nyc = (cy + oy - 1 + ncell[1]) % ncell[1]
-                for ox in range(3):
-                    nxc = (cx + ox - 1 + ncell[0]) % ncell[0]
-                    nc = nxc + ncell[0] * (nyc + ncell[1] * nzc)
-                    for m in range(cell_start[nc], cell_start[nc + 1]):
-                        j = cell_members[m]
-                        if j == i:
-                            continue
-                        r2 = 0.0
-                        for k in range(d):
-                            dk = min_image(x[i, k] - x[j, k], box[k], inv_box[k])
-                            r2 += dk * dk
-                        if r2 < r2_list:
-                            if count < capacity:
-                                neighbours[i, count] = j
-                            count += 1
-        counts[i] = count
-        if count > largest:
-            largest = count
+    for c in range(around.shape[0]):
+        for mi in range(cell_start[c], cell_start[c + 1]):
+            i = cell_members[mi]
+            xi, yi = x[i, 0], x[i, 1]
+            zi = x[i, 2] if three_d else 0.0
+            count = 0
+            for a in range(around.shape[1]):
+                nc = around[c, a]
+                for m in range(cell_start[nc], cell_start[nc + 1]):
+                    j = cell_members[m]
+                    dx = min_image(xi - x[j, 0], lx, hx)
+                    dy = min_image(yi - x[j, 1], ly, hy)
+                    r2 = dx * dx + dy * dy
+                    if three_d:
+                        dz = min_image(zi - x[j, 2], lz, hz)
+                        r2 += dz * dz
+                    if r2 < r2_list and j != i:
+                        if count < capacity:
+                            neighbours[i, count] = j
+                        count += 1
+            counts[i] = count
+            if count > largest:
+                largest = count
     return largest

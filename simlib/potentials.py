@@ -129,20 +129,19 @@ def pair_energy_force(kind, r2, a_ij, eps, r_cut):
         return 0.0, 0.0
     if r2 >= r_cut * r_cut:
         return 0.0, 0.0
-    s2 = a_ij * a_ij / r2
+    # one division per pair; 1 / r_cut^2 is loop-invariant once inlined
+    inv_r2 = 1.0 / r2
+    a2 = a_ij * a_ij
+    s2 = a2 * inv_r2
     s6 = s2 * s2 * s2
     s12 = s6 * s6
-    if kind == SOFT12:
-        c2 = a_ij * a_ij / (r_cut * r_cut)
-        c6 = c2 * c2 * c2
-        return eps * (s12 - c6 * c6), 12.0 * eps * s12 / r2
-    if kind == LJ:
-        c2 = a_ij * a_ij / (r_cut * r_cut)
-        c6 = c2 * c2 * c2
-        return 4.0 * eps * (s12 - s6 - c6 * c6 + c6), 24.0 * eps * (2.0 * s12 - s6) / r2
-    # LJ_SMOOTH: subtract the value and the slope of the plain LJ at r_cut
-    c2 = a_ij * a_ij / (r_cut * r_cut)
+    c2 = a2 * (1.0 / (r_cut * r_cut))
     c6 = c2 * c2 * c2
+    if kind == SOFT12:
+        return eps * (s12 - c6 * c6), 12.0 * eps * s12 * inv_r2
+    if kind == LJ:
+        return 4.0 * eps * (s12 - s6 - c6 * c6 + c6), 24.0 * eps * (2.0 * s12 - s6) * inv_r2
+    # LJ_SMOOTH: subtract the value and the slope of the plain LJ at r_cut
     c12 = c6 * c6
     u_c = 4.0 * eps * (c12 - c6)
     du_c = -24.0 * eps * (2.0 * c12 - c6) / r_cut
@@ -159,7 +158,7 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     side ``>= 2 r_cut`` so that at most one image of a pair interacts.
     """
     n, d = x.shape
-    inv_box = 1.0 / box
+    half_box = 0.5 * box
     forces[:, :] = 0.0
     u_total = 0.0
     virial = 0.0
@@ -168,7 +167,7 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
         for j in range(i + 1, n):
             r2 = 0.0
             for k in range(d):
-                dr[k] = min_image(x[i, k] - x[j, k], box[k], inv_box[k])
+                dr[k] = min_image(x[i, k] - x[j, k], box[k], half_box[k])
                 r2 += dr[k] * dr[k]
             u, fr = pair_energy_force(kind, r2, 0.5 * (diameters[i] + diameters[j]), eps, r_cut)
             if u != 0.0 or fr != 0.0:
@@ -193,9 +192,9 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     n, d = x.shape
     three_d = d == 3
     lx, ly = box[0], box[1]
-    ilx, ily = 1.0 / lx, 1.0 / ly
+    hx, hy = 0.5 * lx, 0.5 * ly
     lz = box[2] if three_d else 1.0
-    ilz = 1.0 / lz
+    hz = 0.5 * lz
     rc2 = r_cut * r_cut
     u_total = 0.0
     virial = 0.0
@@ -210,12 +209,12 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
         wi = 0.0
         for jj in range(counts[i]):
             j = neighbours[i, jj]
-            dx = min_image(xi - x[j, 0], lx, ilx)
-            dy = min_image(yi - x[j, 1], ly, ily)
+            dx = min_image(xi - x[j, 0], lx, hx)
+            dy = min_image(yi - x[j, 1], ly, hy)
             r2 = dx * dx + dy * dy
             dz = 0.0
             if three_d:
-                dz = min_image(zi - x[j, 2], lz, ilz)
+                dz = min_image(zi - x[j, 2], lz, hz)
                 r2 += dz * dz
             if r2 < rc2:
                 u, fr = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
@@ -246,7 +245,7 @@ def particle_energy(i, xi, x, diameters, box, kind, eps, r_cut, neighbours, coun
         j = neighbours[i, jj]
         r2 = 0.0
         for k in range(d):
-            dk = min_image(xi[k] - x[j, k], box[k], 1.0 / box[k])
+            dk = min_image(xi[k] - x[j, k], box[k], 0.5 * box[k])
             r2 += dk * dk
         u, _ = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
         u_total += u

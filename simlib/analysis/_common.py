@@ -1,14 +1,9 @@
 """Private helpers shared by the analysis modules.
 
-Input checking in one place, the "read before compute" error, and a numba cell
-list (with its neighbour-cell stencil) used by the pair loops of
-:mod:`simlib.analysis.structure`.
+Input checking in one place and the "read before compute" error.
 """
 
-import itertools
-
 import numpy as np
-from numba import njit
 
 
 class NotComputedError(RuntimeError):
@@ -75,69 +70,3 @@ def check_trajectory(name, array):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values")
     return np.ascontiguousarray(arr)
-
-
-def cell_grid(lengths, r_cut, n_points):
-    """Cells per dimension (int64 (d,)) and the neighbour-cell stencil (int64 (s, d)).
-
-    Cells have side >= ``r_cut``. A dimension with fewer than 3 cells is not split
-    at all (1 cell, stencil offset 0 only), so every neighbour cell in the stencil
-    is distinct and every pair closer than ``r_cut`` is visited exactly once per
-    ordered pair. The total number of cells is capped near ``2 * n_points``.
-    """
-    n_cells = np.floor(lengths / r_cut).astype(np.int64)
-    cap = max(27, 2 * n_points)
-    while np.prod(n_cells) > cap:
-        n_cells = np.maximum(n_cells * 3 // 4, 1)
-    n_cells[n_cells < 3] = 1
-    offsets = [(-1, 0, 1) if n >= 3 else (0,) for n in n_cells]
-    stencil = np.array(list(itertools.product(*offsets)), dtype=np.int64)
-    return n_cells, stencil
-
-
-@njit(cache=True)
-def build_cells(pos, lengths, n_cells):
-    """Sort particles into cells (counting sort).
-
-    Returns ``start`` (n_cells_total + 1,) and ``order`` (N,): the particles of
-    cell ``c`` are ``order[start[c]:start[c + 1]]``. Cell index is row-major over
-    the per-dimension cell indices. ``pos`` must be wrapped into [0, L).
-    """
-    n, d = pos.shape
-    total = 1
-    for a in range(d):
-        total *= n_cells[a]
-    cell = np.empty(n, np.int64)
-    start = np.zeros(total + 1, np.int64)
-    for i in range(n):
-        c = 0
-        for a in range(d):
-            ia = int(pos[i, a] / lengths[a] * n_cells[a])
-            if ia >= n_cells[a]:
-                ia = n_cells[a] - 1
-            c = c * n_cells[a] + ia
-        cell[i] = c
-        start[c + 1] += 1
-    for c in range(total):
-        start[c + 1] += start[c]
-    fill = start[:-1].copy()
-    order = np.empty(n, np.int64)
-    for i in range(n):
-        order[fill[cell[i]]] = i
-        fill[cell[i]] += 1
-    return start, order
-
-
-@njit(cache=True)
-def neighbour_cell(c, shift, n_cells, idx):
-    """Linear index of the cell ``c`` shifted by ``shift`` (periodic); ``idx`` is scratch (d,)."""
-    d = n_cells.shape[0]
-    rem = c
-    for a in range(d - 1, -1, -1):
-        idx[a] = rem % n_cells[a]
-        rem //= n_cells[a]
-    out = 0
-    for a in range(d):
-        ja = (idx[a] + shift[a] + n_cells[a]) % n_cells[a]
-        out = out * n_cells[a] + ja
-    return out

@@ -1,0 +1,404 @@
+"""netCDF files: state checkpoints, thermo time series and AMBER trajectories.
+
+Three kinds of file, each tagged by the global attribute ``simlib_kind``:
+
+``state``       everything needed to continue a run bit-identically (NETCDF4).
+``thermo``      a time series of observables, one row per output (NETCDF4).
+``trajectory``  snapshots in the AMBER netCDF convention (NETCDF3_64BIT), readable by
+                MDAnalysis, VMD and OVITO; 2D systems have ``z = 0``.
+
+Every file carries provenance as global attributes (config, seed, versions, git
+commit, creation time). Every write goes to a temporary file in the same directory
+that is renamed into place, so an interrupted run never leaves a file that looks
+complete. Every read problem raises :class:`DataFileError` with a one-line
+message that names the file.
+
+Units: reduced LJ units. The AMBER convention requires the unit names
+"angstrom" and "picosecond"; in simlib trajectories they stand for the particle
+diameter ``a`` and ``t0`` (the global attribute ``units_note`` says so).
+"""
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import xarray as xr
+
+from .geometry import Box
+from .state import State
+
+FORMAT_VERSION = 1
+
+
+class DataFileError(Exception):
+    """A file is missing, unreadable, of the wrong kind or inconsistent with the run."""
+
+
+# -- provenance -----------------------------------------------------------------------
+def _git_commit():
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+        return out.stdout.strip() if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(config=None, seed=None):
+    """Global attributes recording how a file was made (all values are strings/ints)."""
+    import numba
+    import pandas
+
+    from . import __version__
+
+    attrs = {
+        "simlib_version": __version__,
+        "simlib_format_version": FORMAT_VERSION,
+        "git_commit": _git_commit(),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "numba_version": numba.__version__,
+        "xarray_version": xr.__version__,
+        "pandas_version": pandas.__version__,
+        "netcdf4_version": netCDF4.__version__,
+        "machine": platform.machine(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "config": json.dumps(config if config is not None else {}, sort_keys=True, default=str),
+    }
+    if seed is not None:
+        attrs["seed"] = int(seed)
+    return attrs
+
+
+# -- atomic writes ----------------------------------------------------------------------
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; rename it to ``path`` on success only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _open_checked(path, kind):
+    """Open a netCDF file with xarray and check it is a simlib file of ``kind``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        ds = xr.load_dataset(path, decode_times=False)
+    except Exception as err:  # netCDF4/HDF5 raise many types for a corrupt file
+        raise DataFileError(f"{path}: cannot read netCDF ({type(err).__name__}: {err}); truncated or corrupt?") from None
+    found = ds.attrs.get("simlib_kind")
+    if found != kind:
+        raise DataFileError(f"{path}: expected a simlib {kind} file, found {found or 'a foreign netCDF file'}")
+    return ds
+
+
+# -- state -------------------------------------------------------------------------------
+_STATE_SCALARS = {
+    "step": ("1", "steps or sweeps done"),
+    "time": ("t0", "simulated time"),
+    "mass": ("m", "particle mass"),
+    "dt": ("t0", "time step of the current stage (0 for Monte Carlo)"),
+    "step_origin": ("1", "step at which the current stage began"),
+    "time_origin": ("t0", "time at which the current stage began"),
+    "list_builds": ("1", "neighbour-list builds in the current stage"),
+    "mc_trials": ("1", "Monte Carlo trial moves in the current stage"),
+    "mc_accepted": ("1", "accepted Monte Carlo moves in the current stage"),
+}
+
+
+def save_state(path, state, potential=None, method=None, config=None, extra=None):
+    """Write a checkpoint of ``state`` (and the potential/method that produced it) atomically.
+
+    ``extra`` is a dict of further JSON-able metadata stored in the ``extra`` attribute.
+    """
+    n, d = state.n, state.dim
+    data = {
+        "positions": (("atom", "spatial"), state.positions, "a", "wrapped positions in [0, L)"),
+        "velocities": (("atom", "spatial"), state.velocities, "a/t0", "velocities"),
+        "images": (("atom", "spatial"), state.images, "1", "periodic image counters"),
+        "diameters": (("atom",), state.diameters, "a", "particle diameters"),
+        "box": (("spatial",), state.box.lengths, "a", "box side lengths"),
+    }
+    if state.list_reference is not None:
+        data["list_reference"] = (
+            ("atom", "spatial"), state.list_reference, "a", "unwrapped positions at the last neighbour-list build",
+        )
+    ds = xr.Dataset()
+    for name, (dims, values, units, long_name) in data.items():
+        ds[name] = xr.Variable(dims, np.asarray(values), {"units": units, "long_name": long_name})
+    for name, (units, long_name) in _STATE_SCALARS.items():
+        ds[name] = xr.Variable((), getattr(state, name), {"units": units, "long_name": long_name})
+    ds.attrs.update(provenance(config, state.seed))
+    ds.attrs["simlib_kind"] = "state"
+    ds.attrs["n_particles"] = n
+    ds.attrs["dimension"] = d
+    ds.attrs["potential"] = json.dumps(_as_dict(potential))
+    ds.attrs["method"] = json.dumps(_as_dict(method))
+    ds.attrs["method_name"] = type(method).__name__ if method is not None else ""
+    ds.attrs["extra"] = json.dumps(extra or {}, default=str)
+    encoding = {name: {"_FillValue": None} for name in ds.variables}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+
+
+def _as_dict(obj):
+    if obj is None:
+        return {}
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
+
+
+def load_state(path, n=None, dim=None, potential=None):
+    """Read a checkpoint; returns ``(state, info)``.
+
+    ``info`` has the stored ``potential`` and ``method`` (dicts), ``method_name``,
+    ``config`` and ``extra``. If ``n``, ``dim`` or ``potential`` are given they must
+    match the file, otherwise :class:`DataFileError` names the mismatch.
+    """
+    ds = _open_checked(path, "state")
+    try:
+        box = Box(ds["box"].values)
+        state = State(
+            positions=ds["positions"].values,
+            velocities=ds["velocities"].values,
+            images=ds["images"].values.astype(np.int64),
+            diameters=ds["diameters"].values,
+            box=box,
+            seed=int(ds.attrs["seed"]),
+            list_reference=ds["list_reference"].values if "list_reference" in ds else None,
+            **{
+                name: (int if _STATE_SCALARS[name][0] == "1" else float)(ds[name].values)
+                for name in _STATE_SCALARS
+            },
+        )
+        info = {
+            "potential": json.loads(ds.attrs["potential"]),
+            "method": json.loads(ds.attrs["method"]),
+            "method_name": ds.attrs["method_name"],
+            "config": json.loads(ds.attrs["config"]),
+            "extra": json.loads(ds.attrs["extra"]),
+        }
+    except (KeyError, ValueError, TypeError) as err:
+        raise DataFileError(f"{path}: incomplete or inconsistent state file ({err})") from None
+    if not (np.all(np.isfinite(state.positions)) and np.all(np.isfinite(state.velocities))):
+        raise DataFileError(f"{path}: state contains non-finite positions or velocities")
+    if n is not None and state.n != n:
+        raise DataFileError(f"{path}: state has N={state.n} particles but the config asks for N={n}")
+    if dim is not None and state.dim != dim:
+        raise DataFileError(f"{path}: state is {state.dim}D but the config asks for {dim}D")
+    if potential is not None and info["potential"] and info["potential"] != _as_dict(potential):
+        raise DataFileError(
+            f"{path}: state was made with potential {info['potential']} but the config asks for {_as_dict(potential)}"
+        )
+    return state, info
+
+
+# -- thermo -------------------------------------------------------------------------------
+THERMO_META = {
+    "step": ("1", "step (MD) or sweep (MC) number"),
+    "time": ("t0", "simulated time"),
+    "stage_time": ("t0", "time since the start of this stage"),
+    "kinetic_per_particle": ("eps", "kinetic energy per particle K/N"),
+    "potential_per_particle": ("eps", "potential energy per particle U/N"),
+    "total_per_particle": ("eps", "total energy per particle E/N"),
+    "kinetic_temperature": ("eps/kB", "kinetic temperature 2K/(dN)"),
+    "pressure": ("eps/a^d", "virial pressure"),
+    "momentum_x": ("m a/t0", "total momentum, x"),
+    "momentum_y": ("m a/t0", "total momentum, y"),
+    "momentum_z": ("m a/t0", "total momentum, z"),
+    "list_builds": ("1", "neighbour-list builds since the stage began"),
+    "acceptance": ("1", "Monte Carlo acceptance since the stage began"),
+    "move_size": ("a", "Monte Carlo move size"),
+    "wall_time": ("s", "wall-clock time since the stage began"),
+}
+
+
+def thermo_dataset(rows, config=None, seed=None):
+    """Turn a list of ``Simulation.thermo()`` dicts into an xarray Dataset with units."""
+    columns = {key: np.array([row[key] for row in rows]) for key in rows[0]} if rows else {}
+    ds = xr.Dataset(coords={"record": np.arange(len(rows))})
+    for key, values in columns.items():
+        units, long_name = THERMO_META.get(key, ("1", key))
+        ds[key] = xr.Variable(("record",), values, {"units": units, "long_name": long_name})
+    ds.attrs.update(provenance(config, seed))
+    ds.attrs["simlib_kind"] = "thermo"
+    return ds
+
+
+def save_thermo(path, rows, config=None, seed=None):
+    """Write thermo rows atomically; returns the Dataset."""
+    ds = thermo_dataset(rows, config, seed)
+    encoding = {name: {"_FillValue": None} for name in ds.variables}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+    return ds
+
+
+def load_thermo(path):
+    """Read a thermo file as an xarray Dataset."""
+    return _open_checked(path, "thermo")
+
+
+# -- trajectory ---------------------------------------------------------------------------
+class TrajectoryWriter:
+    """Append snapshots to an AMBER-convention netCDF trajectory, renamed into place on close.
+
+    Besides the AMBER variables (``coordinates`` and ``velocities`` as float32 with z = 0
+    in 2D, ``cell_lengths``, ``cell_angles``, ``time``) the file holds the exact
+    float64 wrapped positions, int32 image counters and the diameters, so unwrapped
+    positions are exact.
+
+    Use as a context manager; frames written before an exception are discarded
+    unless :meth:`close` is called.
+    """
+
+    def __init__(self, path, n, dim, diameters, config=None, seed=None, title="simlib trajectory"):
+        self.path = Path(path)
+        self.n, self.dim = int(n), int(dim)
+        self._ctx = atomic_path(self.path)
+        self._tmp = self._ctx.__enter__()
+        nc = netCDF4.Dataset(self._tmp, "w", format="NETCDF3_64BIT_OFFSET")
+        nc.Conventions = "AMBER"
+        nc.ConventionVersion = "1.0"
+        nc.program = "simlib"
+        nc.programVersion = provenance()["simlib_version"]
+        nc.title = title
+        nc.units_note = "reduced LJ units: 'angstrom' means the particle diameter a, 'picosecond' means t0"
+        for key, value in provenance(config, seed).items():
+            setattr(nc, key, value)
+        nc.simlib_kind = "trajectory"
+        nc.dimension = self.dim
+        nc.createDimension("frame", None)
+        nc.createDimension("spatial", 3)
+        nc.createDimension("atom", self.n)
+        nc.createDimension("cell_spatial", 3)
+        nc.createDimension("cell_angular", 3)
+        nc.createDimension("label", 5)
+        nc.createVariable("spatial", "S1", ("spatial",))[:] = np.array(list("xyz"), dtype="S1")
+        nc.createVariable("cell_spatial", "S1", ("cell_spatial",))[:] = np.array(list("abc"), dtype="S1")
+        angular = nc.createVariable("cell_angular", "S1", ("cell_angular", "label"))
+        angular[:] = np.array([list(s.ljust(5)) for s in ("alpha", "beta", "gamma")], dtype="S1")
+        self._vars = {
+            "time": nc.createVariable("time", "f4", ("frame",)),
+            "step": nc.createVariable("step", "i4", ("frame",)),
+            "exact_time": nc.createVariable("exact_time", "f8", ("frame",)),
+            "coordinates": nc.createVariable("coordinates", "f4", ("frame", "atom", "spatial")),
+            "velocities": nc.createVariable("velocities", "f4", ("frame", "atom", "spatial")),
+            "cell_lengths": nc.createVariable("cell_lengths", "f8", ("frame", "cell_spatial")),
+            "cell_angles": nc.createVariable("cell_angles", "f8", ("frame", "cell_angular")),
+            "wrapped_positions": nc.createVariable("wrapped_positions", "f8", ("frame", "atom", "spatial")),
+            "images": nc.createVariable("images", "i4", ("frame", "atom", "spatial")),
+        }
+        self._vars["time"].units = "picosecond"
+        self._vars["coordinates"].units = "angstrom"
+        self._vars["velocities"].units = "angstrom/picosecond"
+        self._vars["cell_lengths"].units = "angstrom"
+        self._vars["cell_angles"].units = "degree"
+        self._vars["wrapped_positions"].units = "angstrom"
+        self._vars["wrapped_positions"].long_name = "exact wrapped positions (float64)"
+        self._vars["images"].long_name = "periodic image counters: unwrapped = wrapped + images * cell_lengths"
+        diam = nc.createVariable("diameters", "f8", ("atom",))
+        diam.units = "angstrom"
+        diam[:] = diameters
+        self._nc = nc
+        self.frames = 0
+
+    def _pad(self, array):
+        if self.dim == 3:
+            return array
+        out = np.zeros((array.shape[0], 3), dtype=array.dtype)
+        out[:, : self.dim] = array
+        return out
+
+    def append(self, state):
+        """Write one frame of ``state``."""
+        if state.n != self.n or state.dim != self.dim:
+            raise ValueError(f"{self.path}: frame has N={state.n}, d={state.dim}; file has N={self.n}, d={self.dim}")
+        f = self.frames
+        v = self._vars
+        v["time"][f] = state.time
+        v["step"][f] = state.step
+        v["exact_time"][f] = state.time
+        v["coordinates"][f] = self._pad(state.positions)
+        v["velocities"][f] = self._pad(state.velocities)
+        v["wrapped_positions"][f] = self._pad(state.positions)
+        v["images"][f] = self._pad(state.images)
+        lengths = np.ones(3)
+        lengths[: self.dim] = state.box.lengths
+        if self.dim == 2:
+            lengths[2] = max(lengths[:2])  # a flat cell still needs a positive c for readers
+        v["cell_lengths"][f] = lengths
+        v["cell_angles"][f] = [90.0, 90.0, 90.0]
+        self.frames += 1
+
+    def close(self):
+        """Finish the file and rename it into place."""
+        if self._nc is not None:
+            self._nc.close()
+            self._nc = None
+            self._ctx.__exit__(None, None, None)
+
+    def abort(self):
+        """Discard the file."""
+        if self._nc is not None:
+            self._nc.close()
+            self._nc = None
+            try:
+                self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
+            except RuntimeError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
+
+
+def load_trajectory(path):
+    """Read a simlib trajectory as an xarray Dataset with exact ``unwrapped`` positions.
+
+    Variables: ``positions`` (frame, atom, d) wrapped, ``unwrapped`` (frame, atom, d),
+    ``velocities`` (frame, atom, d), ``diameters`` (atom), ``box`` (frame, d),
+    ``time`` (frame) and ``step`` (frame).
+    """
+    raw = _open_checked(path, "trajectory")
+    d = int(raw.attrs["dimension"])
+    wrapped = raw["wrapped_positions"].values[:, :, :d]
+    images = raw["images"].values[:, :, :d].astype(np.int64)
+    box = raw["cell_lengths"].values[:, :d]
+    ds = xr.Dataset(
+        {
+            "positions": (("frame", "atom", "spatial"), wrapped, {"units": "a"}),
+            "unwrapped": (("frame", "atom", "spatial"), wrapped + images * box[:, None, :], {"units": "a"}),
+            "velocities": (("frame", "atom", "spatial"), raw["velocities"].values[:, :, :d].astype(np.float64), {"units": "a/t0"}),
+            "diameters": (("atom",), raw["diameters"].values, {"units": "a"}),
+            "box": (("frame", "spatial"), box, {"units": "a"}),
+            "time": (("frame",), raw["exact_time"].values, {"units": "t0"}),
+            "step": (("frame",), raw["step"].values.astype(np.int64), {"units": "1"}),
+        },
+        attrs=dict(raw.attrs),
+    )
+    return ds
