@@ -266,16 +266,32 @@ class TrajectoryWriter:
     float64 wrapped positions, int32 image counters and the diameters, so unwrapped
     positions are exact.
 
-    Use as a context manager; frames written before an exception are discarded
-    unless :meth:`close` is called.
+    Frames go to a hidden ``.<name>.part`` file beside ``path`` that :meth:`close`
+    renames into place. ``resume_frames`` reopens that partial file after a kill and
+    continues from the frame count a checkpoint recorded. As a context manager an
+    exception discards the partial file.
     """
 
-    def __init__(self, path, n, dim, diameters, config=None, seed=None, title="simlib trajectory"):
+    def __init__(self, path, n, dim, diameters, config=None, seed=None, title="simlib trajectory",
+                 resume_frames=None):
         self.path = Path(path)
         self.n, self.dim = int(n), int(dim)
-        self._ctx = atomic_path(self.path)
-        self._tmp = self._ctx.__enter__()
-        nc = netCDF4.Dataset(self._tmp, "w", format="NETCDF3_64BIT_OFFSET")
+        # a fixed partial name (not a random temp name) so a killed run can resume it
+        self.partial = self.path.parent / f".{self.path.name}.part"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._nc = None
+        if resume_frames is not None and self.partial.exists():
+            try:
+                nc = netCDF4.Dataset(self.partial, "a")
+                if nc.dimensions["frame"].size < resume_frames or nc.dimensions["atom"].size != self.n:
+                    raise ValueError("fewer frames than the checkpoint recorded")
+            except (OSError, KeyError, ValueError) as err:
+                raise DataFileError(f"{self.partial}: cannot resume partial trajectory ({err})") from None
+            self._nc = nc
+            self._vars = {name: nc.variables[name] for name in self._VARIABLES}
+            self.frames = int(resume_frames)
+            return
+        nc = netCDF4.Dataset(self.partial, "w", format="NETCDF3_64BIT_OFFSET")
         nc.Conventions = "AMBER"
         nc.ConventionVersion = "1.0"
         nc.program = "simlib"
@@ -321,6 +337,13 @@ class TrajectoryWriter:
         self._nc = nc
         self.frames = 0
 
+    _VARIABLES = ("time", "step", "exact_time", "coordinates", "velocities", "cell_lengths",
+                  "cell_angles", "wrapped_positions", "images")
+
+    def sync(self):
+        """Flush frames to disk (before a checkpoint records the frame count)."""
+        self._nc.sync()
+
     def _pad(self, array):
         if self.dim == 3:
             return array
@@ -354,17 +377,15 @@ class TrajectoryWriter:
         if self._nc is not None:
             self._nc.close()
             self._nc = None
-            self._ctx.__exit__(None, None, None)
+            os.replace(self.partial, self.path)
 
-    def abort(self):
-        """Discard the file."""
+    def abort(self, keep_partial=False):
+        """Stop writing; the partial file is removed unless ``keep_partial``."""
         if self._nc is not None:
             self._nc.close()
             self._nc = None
-            try:
-                self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
-            except RuntimeError:
-                pass
+            if not keep_partial and self.partial.exists():
+                self.partial.unlink()
 
     def __enter__(self):
         return self

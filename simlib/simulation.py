@@ -272,6 +272,13 @@ class Simulation:
             "list_builds": st.list_builds,
         }
         if self.is_mc:
+            # velocities play no part in Monte Carlo: report the canonical kinetic
+            # averages at the sampling temperature instead of stale velocities
+            kT = self.method.kT
+            row["kinetic_per_particle"] = 0.5 * d * kT
+            row["total_per_particle"] = 0.5 * d * kT + pot / n
+            row["kinetic_temperature"] = kT
+            row["pressure"] = pressure(0.5 * d * n * kT, self.virial, st.box.volume, d, p_tail)
             row["acceptance"] = st.mc_accepted / st.mc_trials if st.mc_trials else np.nan
             row["move_size"] = self.method.move_size
         return row

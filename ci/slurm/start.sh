@@ -30,6 +30,10 @@
 #   SLURM_MIN_JOB_AGE     seconds finished jobs stay visible to squeue [3600]
 #   SLURM_START_TIMEOUT   seconds to wait for the node to become idle  [60]
 #   SLURM_NO_INSTALL=1    never call apt-get (fail if the packages are missing)
+#
+# Prints the wrapper directory ($STATE/bin) on stdout, everything else on
+# stderr. Exit status: 0 cluster up, 1 error (daemons already stopped again),
+# 3 slurm/munge missing and not installable.
 set -euo pipefail
 
 t_start=$(date +%s.%N)
@@ -45,6 +49,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { echo "start.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# exit status 3: the packages are missing and cannot be installed (callers
+# such as tests/test_slurm.py skip instead of failing)
+die_install() { log "ERROR: $*"; exit 3; }
 elapsed() { awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Start time of a process (field 22 of /proc/PID/stat, in clock ticks since
@@ -113,15 +120,15 @@ for cmd in slurmctld slurmd sinfo munged mungekey; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || need_install=1
 done
 if ((need_install)); then
-    [[ ${SLURM_NO_INSTALL:-0} == 1 ]] && die "slurm/munge not installed and SLURM_NO_INSTALL=1"
-    command -v apt-get >/dev/null || die "slurm/munge not installed and no apt-get"
+    [[ ${SLURM_NO_INSTALL:-0} == 1 ]] && die_install "slurm/munge not installed and SLURM_NO_INSTALL=1"
+    command -v apt-get >/dev/null || die_install "slurm/munge not installed and no apt-get"
     log "installing slurmctld slurmd slurm-client munge with apt-get"
     t_apt=$(date +%s)
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2 || log "apt-get update failed; trying the install anyway"
     apt-get install -y -qq --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        slurmctld slurmd slurm-client munge >&2 || die "apt-get install failed"
+        slurmctld slurmd slurm-client munge >&2 || die_install "apt-get install failed"
     log "packages installed in $(($(date +%s) - t_apt))s"
 fi
 export PATH="$PATH:/usr/sbin:/sbin"

@@ -1,0 +1,286 @@
+"""Run one pipeline stage from a plain spec: checkpoints, resume, thermo, trajectory, progress.
+
+A *stage* is one method run for a fixed length from an input state, e.g. "Langevin
+at kT = 0.9 for 100 t0". Its spec is a plain dict (a config section), so the
+Snakemake scripts only pass config through and hold no physics.
+
+Stage spec keys (defaults in brackets)
+--------------------------------------
+``method``            "langevin", "nve" or "metropolis".
+``kT``                temperature [energy] (langevin, metropolis).
+``dt``                time step [time] (langevin [0.01], nve [0.001]).
+``friction``          zeta [mass/time] (langevin) [1.0].
+``scheme``            "euler" or "baoab" (langevin) ["euler"].
+``duration``          length [time] (langevin, nve).
+``sweeps``            length in sweeps (metropolis).
+``move_size``         Delta r [length] (metropolis) [0.15].
+``tune_acceptance``   target acceptance for a move-size tuner that runs before the
+                      stage (equilibration only) [None: no tuning].
+``thermo_every``      thermo output interval [time] or [sweeps] [duration/100].
+``trajectory_every``  snapshot interval [time] or [sweeps] [None: no trajectory].
+``skin``              neighbour-list skin [length] [None: automatic].
+
+Checkpoints: every ``checkpoint_seconds`` of wall time the state, the thermo rows
+so far and the trajectory frame count are written atomically to the checkpoint
+file. Run again after a kill, the stage resumes from it and produces outputs
+bit-identical to an uninterrupted run (random numbers depend only on the seed and
+the step; forces do not depend on when the neighbour list was built).
+"""
+
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+
+from .configurations import initial_state
+from .geometry import Box
+from .integrators import Langevin, VelocityVerlet
+from .io import DataFileError, TrajectoryWriter, load_state, save_state, save_thermo
+from .mc import Metropolis, MoveSizeTuner
+from .potentials import Potential
+from .simulation import Simulation, tune_move_size
+
+METHOD_KEYS = {
+    "langevin": {"method", "kT", "dt", "friction", "scheme", "duration"},
+    "nve": {"method", "dt", "duration"},
+    "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance"},
+}
+COMMON_KEYS = {"thermo_every", "trajectory_every", "skin"}
+
+
+class StageError(ValueError):
+    """A stage spec is invalid; the message names the key."""
+
+
+def make_potential(spec):
+    """A :class:`Potential` from ``{"kind", "r_cut", "epsilon", "tail_correction"}``."""
+    allowed = {"kind", "r_cut", "epsilon", "tail_correction"}
+    unknown = set(spec) - allowed
+    if unknown:
+        raise StageError(f"potential: unknown key(s) {sorted(unknown)}")
+    return Potential(**spec)
+
+
+def make_method(spec, where="stage"):
+    """The method object and run length (steps or sweeps) of a stage spec."""
+    method = spec.get("method")
+    if method not in METHOD_KEYS:
+        raise StageError(f"{where}.method must be one of {sorted(METHOD_KEYS)}, got {method!r}")
+    unknown = set(spec) - METHOD_KEYS[method] - COMMON_KEYS
+    if unknown:
+        raise StageError(f"{where}: unknown key(s) {sorted(unknown)} for method {method!r}")
+    try:
+        if method == "metropolis":
+            obj = Metropolis(kT=spec["kT"], move_size=spec.get("move_size", 0.15))
+            length = _whole(spec["sweeps"], 1, f"{where}.sweeps")
+            unit = 1.0
+        else:
+            if method == "langevin":
+                obj = Langevin(
+                    kT=spec["kT"], dt=spec.get("dt", 0.01), friction=spec.get("friction", 1.0),
+                    scheme=spec.get("scheme", "euler"),
+                )
+            else:
+                obj = VelocityVerlet(dt=spec.get("dt", 0.001))
+            length = _whole(spec["duration"], obj.dt, f"{where}.duration")
+            unit = obj.dt
+    except KeyError as err:
+        raise StageError(f"{where}: missing key {err.args[0]!r} for method {method!r}") from None
+    except ValueError as err:
+        raise StageError(f"{where}: {err}") from None
+    thermo = spec.get("thermo_every")
+    thermo_steps = max(1, length // 100) if thermo is None else _whole(thermo, unit, f"{where}.thermo_every")
+    traj = spec.get("trajectory_every")
+    traj_steps = None if traj is None else _whole(traj, unit, f"{where}.trajectory_every")
+    if length % thermo_steps:
+        raise StageError(f"{where}.thermo_every must divide the stage length")
+    if traj_steps is not None and traj_steps % thermo_steps:
+        raise StageError(f"{where}.trajectory_every must be a multiple of thermo_every")
+    return obj, length, thermo_steps, traj_steps
+
+
+def _whole(value, unit, name):
+    """``value / unit`` as a positive whole number, or StageError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise StageError(f"{name} must be a positive number, got {value!r}")
+    steps = value / unit
+    whole = int(round(steps))
+    if whole < 1 or not math.isclose(steps, whole, rel_tol=1e-9, abs_tol=1e-9):
+        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}")
+    return whole
+
+
+def make_initial_state(system):
+    """A lattice (or random) start from ``{"n", "box", "dim", "polydispersity", "seed", ...}``."""
+    allowed = {"n", "box", "dim", "polydispersity", "seed", "arrangement", "mass"}
+    unknown = set(system) - allowed
+    if unknown:
+        raise StageError(f"system: unknown key(s) {sorted(unknown)}")
+    try:
+        box = Box.cube(system["box"], system.get("dim", 2))
+        return initial_state(
+            system["n"], box, system["seed"], polydispersity=system.get("polydispersity", 0.0),
+            arrangement=system.get("arrangement", "lattice"), mass=system.get("mass", 1.0),
+        )
+    except KeyError as err:
+        raise StageError(f"system: missing key {err.args[0]!r}") from None
+    except ValueError as err:
+        raise StageError(f"system: {err}") from None
+
+
+def spec_digest(*parts):
+    """Short hash identifying what a checkpoint belongs to."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_stage(
+    stage,
+    potential,
+    state_in,
+    state_out,
+    thermo_out,
+    trajectory_out=None,
+    checkpoint=None,
+    checkpoint_seconds=60.0,
+    config=None,
+    log=print,
+    progress_lines=30,
+):
+    """Run one stage from the state file ``state_in`` and write its outputs.
+
+    Parameters
+    ----------
+    stage, potential : dict
+        Stage spec (module docstring) and potential spec.
+    state_in : path or dict
+        Input state file, or a system spec dict to start from the initial lattice.
+    state_out, thermo_out : path
+    trajectory_out : path, optional
+        Required if the stage has ``trajectory_every``.
+    checkpoint : path, optional
+        Checkpoint file; default ``state_out`` with suffix ``.ckpt.nc``.
+    checkpoint_seconds : float, default 60
+        Wall time between checkpoints [s].
+    config : dict, optional
+        Recorded in every output's provenance.
+    log : callable
+        Receives progress lines (step, t, E/N, rate, ETA).
+
+    Returns
+    -------
+    dict with ``wall_seconds``, ``steps``, ``particle_steps_per_second``.
+    """
+    pot = make_potential(potential)
+    method, length, thermo_steps, traj_steps = make_method(stage)
+    if traj_steps is not None and trajectory_out is None:
+        raise StageError("stage has trajectory_every but no trajectory output was given")
+    state_out = Path(state_out)
+    checkpoint = Path(checkpoint) if checkpoint else state_out.with_name(state_out.name + ".ckpt.nc")
+    digest = spec_digest(stage, potential, str(state_in) if not isinstance(state_in, dict) else state_in)
+    config = config if config is not None else {"stage": stage, "potential": potential}
+
+    resumed = _try_resume(checkpoint, digest, log)
+    if resumed is not None:
+        state, rows, frames, tuned_move, step_start = resumed
+        if tuned_move is not None:
+            method = Metropolis(kT=method.kT, move_size=tuned_move)
+        sim = Simulation(state, pot, method, skin=stage.get("skin"), resume=True)
+    else:
+        if isinstance(state_in, dict):
+            state = make_initial_state(state_in)
+        else:
+            state, _ = load_state(state_in)
+            if state.dim != (config.get("system", {}).get("dim", state.dim)):
+                raise DataFileError(f"{state_in}: state is {state.dim}D but the config asks otherwise")
+        skin = stage.get("skin")
+        if isinstance(method, Metropolis) and stage.get("tune_acceptance") is not None:
+            # tuning is equilibration: it happens before the stage's own sweeps begin
+            sim = Simulation(state, pot, method, skin=skin)
+            tune_move_size(sim, MoveSizeTuner(target=stage["tune_acceptance"]))
+            method = sim.method
+        sim = Simulation(state, pot, method, skin=skin)
+        rows, frames, step_start = [], 0, state.step
+        rows.append(_row(sim))
+        tuned_move = method.move_size if isinstance(method, Metropolis) else None
+
+    writer = None
+    if traj_steps is not None:
+        writer = TrajectoryWriter(
+            trajectory_out, state.n, state.dim, state.diameters, config=config, seed=state.seed,
+            resume_frames=frames if resumed is not None else None,
+        )
+        if resumed is None:
+            writer.append(state)
+    done = state.step - step_start
+    wall0 = time.perf_counter()
+    last_checkpoint = wall0
+    done_at_start = done
+    progress_every = max(1, (length // thermo_steps) // max(1, progress_lines))
+    try:
+        while done < length:
+            sim.run(thermo_steps)
+            done += thermo_steps
+            rows.append(_row(sim))
+            if writer is not None and done % traj_steps == 0:
+                writer.append(state)
+            now = time.perf_counter()
+            chunk_index = done // thermo_steps
+            if chunk_index % progress_every == 0 or done == length:
+                rate = (done - done_at_start) / max(now - wall0, 1e-9)
+                eta = (length - done) / rate if rate > 0 else float("nan")
+                row = rows[-1]
+                log(
+                    f"step {state.step} t={state.time:.4g} E/N={row['total_per_particle']:.6g} "
+                    f"U/N={row['potential_per_particle']:.6g} rate={rate * state.n:.4g} particle-steps/s "
+                    f"done={100.0 * done / length:.0f}% ETA={eta:.1f}s"
+                )
+            if now - last_checkpoint > checkpoint_seconds and done < length:
+                if writer is not None:
+                    writer.sync()
+                save_state(
+                    checkpoint, state, pot, method, config,
+                    extra={"digest": digest, "rows": rows, "frames": writer.frames if writer else 0,
+                           "move_size": tuned_move, "step_start": step_start},
+                )
+                last_checkpoint = now
+                log(f"checkpoint at step {state.step}: {checkpoint}")
+    except BaseException:
+        if writer is not None:
+            writer.abort(keep_partial=True)
+        raise
+    wall = time.perf_counter() - wall0
+    save_thermo(thermo_out, rows, config, state.seed)
+    save_state(state_out, state, pot, method, config, extra={"move_size": tuned_move})
+    if writer is not None:
+        writer.close()
+    if checkpoint.exists():
+        checkpoint.unlink()
+    steps = length - done_at_start
+    return {
+        "wall_seconds": wall,
+        "steps": steps,
+        "particle_steps_per_second": steps * state.n / wall if wall > 0 else float("nan"),
+    }
+
+
+def _row(sim):
+    row = sim.thermo()
+    row["stage_time"] = sim.state.time - sim.state.time_origin
+    return row
+
+
+def _try_resume(checkpoint, digest, log):
+    if not checkpoint.exists():
+        return None
+    try:
+        state, info = load_state(checkpoint)
+    except DataFileError as err:
+        log(f"ignoring unreadable checkpoint: {err}")
+        return None
+    extra = info["extra"]
+    if extra.get("digest") != digest:
+        log(f"ignoring checkpoint {checkpoint}: it belongs to a different stage spec or input")
+        return None
+    log(f"resuming from checkpoint {checkpoint} at step {state.step}")
+    return state, extra["rows"], extra["frames"], extra.get("move_size"), extra["step_start"]
