@@ -262,9 +262,9 @@ class TrajectoryWriter:
     """Append snapshots to an AMBER-convention netCDF trajectory, renamed into place on close.
 
     Besides the AMBER variables (``coordinates`` and ``velocities`` as float32 with z = 0
-    in 2D, ``cell_lengths``, ``cell_angles``, ``time``) the file holds the exact
-    float64 wrapped positions, int32 image counters and the diameters, so unwrapped
-    positions are exact.
+    in 2D, ``cell_lengths``, ``cell_angles``, ``time``) the file holds int32 image
+    counters, the exact step and time, and the diameters, so unwrapped positions are
+    available (to float32 precision; state files hold the exact float64 positions).
 
     Frames go to a hidden ``.<name>.part`` file beside ``path`` that :meth:`close`
     renames into place. ``resume_frames`` reopens that partial file after a kill and
@@ -320,7 +320,6 @@ class TrajectoryWriter:
             "velocities": nc.createVariable("velocities", "f4", ("frame", "atom", "spatial")),
             "cell_lengths": nc.createVariable("cell_lengths", "f8", ("frame", "cell_spatial")),
             "cell_angles": nc.createVariable("cell_angles", "f8", ("frame", "cell_angular")),
-            "wrapped_positions": nc.createVariable("wrapped_positions", "f8", ("frame", "atom", "spatial")),
             "images": nc.createVariable("images", "i4", ("frame", "atom", "spatial")),
         }
         self._vars["time"].units = "picosecond"
@@ -328,8 +327,6 @@ class TrajectoryWriter:
         self._vars["velocities"].units = "angstrom/picosecond"
         self._vars["cell_lengths"].units = "angstrom"
         self._vars["cell_angles"].units = "degree"
-        self._vars["wrapped_positions"].units = "angstrom"
-        self._vars["wrapped_positions"].long_name = "exact wrapped positions (float64)"
         self._vars["images"].long_name = "periodic image counters: unwrapped = wrapped + images * cell_lengths"
         diam = nc.createVariable("diameters", "f8", ("atom",))
         diam.units = "angstrom"
@@ -338,7 +335,7 @@ class TrajectoryWriter:
         self.frames = 0
 
     _VARIABLES = ("time", "step", "exact_time", "coordinates", "velocities", "cell_lengths",
-                  "cell_angles", "wrapped_positions", "images")
+                  "cell_angles", "images")
 
     def sync(self):
         """Flush frames to disk (before a checkpoint records the frame count)."""
@@ -362,7 +359,6 @@ class TrajectoryWriter:
         v["exact_time"][f] = state.time
         v["coordinates"][f] = self._pad(state.positions)
         v["velocities"][f] = self._pad(state.velocities)
-        v["wrapped_positions"][f] = self._pad(state.positions)
         v["images"][f] = self._pad(state.images)
         lengths = np.ones(3)
         lengths[: self.dim] = state.box.lengths
@@ -407,7 +403,7 @@ def load_trajectory(path):
     """
     raw = _open_checked(path, "trajectory")
     d = int(raw.attrs["dimension"])
-    wrapped = raw["wrapped_positions"].values[:, :, :d]
+    wrapped = raw["coordinates"].values[:, :, :d].astype(np.float64)
     images = raw["images"].values[:, :, :d].astype(np.int64)
     box = raw["cell_lengths"].values[:, :d]
     ds = xr.Dataset(

@@ -20,6 +20,7 @@ Kinds
              and force both vanish at ``r_c`` (course final exam: r_c = 2.0).
 ``hard``     hard disks / spheres: infinite energy when ``r < a_ij``, else zero.
              Monte Carlo only.
+``ideal``    no interaction at all (free particles; exact checks of the integrators).
 """
 
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ SOFT12 = 0
 LJ = 1
 LJ_SMOOTH = 2
 HARD = 3
+IDEAL = 4
 
-KINDS = {"soft12": SOFT12, "lj": LJ, "lj_smooth": LJ_SMOOTH, "hard": HARD}
+KINDS = {"soft12": SOFT12, "lj": LJ, "lj_smooth": LJ_SMOOTH, "hard": HARD, "ideal": IDEAL}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Potential:
 
     Parameters
     ----------
-    kind : {"soft12", "lj", "lj_smooth", "hard"}
+    kind : {"soft12", "lj", "lj_smooth", "hard", "ideal"}
         Functional form (see the module docstring).
     r_cut : float
         Absolute cut-off distance [length]. Ignored for ``hard`` (the interaction
@@ -123,6 +125,8 @@ def pair_energy_force(kind, r2, a_ij, eps, r_cut):
     Returning the force divided by ``r`` lets callers form the force vector as
     ``fr * dr`` and the pair virial as ``fr * r2`` without a square root.
     """
+    if kind == IDEAL:
+        return 0.0, 0.0
     if kind == HARD:
         if r2 < a_ij * a_ij:
             return np.inf, 0.0

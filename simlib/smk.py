@@ -1,0 +1,45 @@
+"""Glue for Snakemake scripts: logging to the rule's log and one-line errors.
+
+A workflow script does ``from simlib.smk import run_script`` and hands it a
+``main(snakemake, log)`` function. Known errors (bad config, bad input file,
+numerical blow-up) end the job with one line naming the problem, written to the
+rule's log and to the terminal, and exit code 1; no traceback unless
+``SIMLIB_DEBUG=1``.
+"""
+
+import os
+import sys
+import time
+
+from .config import ConfigError
+from .io import DataFileError
+from .simulation import SimulationError
+from .stages import StageError
+
+KNOWN_ERRORS = (ConfigError, DataFileError, SimulationError, StageError, ValueError)
+
+
+def run_script(snakemake, main):
+    log_path = snakemake.log[0] if len(snakemake.log) else None
+    handle = open(log_path, "a") if log_path else sys.stderr
+    rule = getattr(snakemake, "rule", "script")
+    start = time.perf_counter()
+
+    def log(message):
+        handle.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+        handle.flush()
+
+    try:
+        log(f"rule {rule}: start {dict(snakemake.wildcards.items())}")
+        main(snakemake, log)
+        log(f"rule {rule}: done in {time.perf_counter() - start:.1f} s")
+    except KNOWN_ERRORS as err:
+        if os.environ.get("SIMLIB_DEBUG") == "1":
+            raise
+        message = f"error in rule {rule}: {err}"
+        log(message)
+        print(message, file=sys.__stderr__)
+        sys.exit(1)
+    finally:
+        if handle is not sys.stderr:
+            handle.close()

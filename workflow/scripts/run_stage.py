@@ -1,0 +1,26 @@
+"""Run one simulation stage (a thin wrapper around simlib.stages.run_stage)."""
+
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
+
+from simlib.smk import run_script
+from simlib.stages import run_stage
+
+
+def main(smk, log):
+    start = smk.input.get("state", None) or smk.params.system
+    run_stage(
+        smk.params.stage,
+        smk.params.potential,
+        start,
+        smk.output.state,
+        smk.output.thermo,
+        smk.output.get("trajectory", None),
+        checkpoint_seconds=smk.params.checkpoint_seconds,
+        config=smk.params.provenance,
+        log=log,
+    )
+
+
+run_script(snakemake, main)  # noqa: F821
