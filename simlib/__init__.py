@@ -11,13 +11,17 @@ Modules, each using only those above it:
 (composition), ``io`` (netCDF files), ``analysis`` (MSD, g(r), S(k), statistics).
 """
 
-from .configurations import initial_state, lattice_positions, polydisperse_diameters
-from .geometry import Box
-from .integrators import Langevin, VelocityVerlet
-from .mc import Metropolis, MoveSizeTuner
-from .potentials import Potential
-from .simulation import Simulation, SimulationError, tune_move_size
-from .state import State
+from ._cache import configure as _configure_cache
+
+_configure_cache()  # before any kernel module is imported
+
+from .configurations import initial_state  # noqa: E402, lattice_positions, polydisperse_diameters
+from .geometry import Box  # noqa: E402
+from .integrators import Langevin, VelocityVerlet  # noqa: E402
+from .mc import Metropolis, MoveSizeTuner  # noqa: E402
+from .potentials import Potential  # noqa: E402
+from .simulation import Simulation, SimulationError, tune_move_size  # noqa: E402
+from .state import State  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from numba import njit
 
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import build_list
-from .potentials import HARD, particle_energy
+from .potentials import move_energy_change
 from .rng import STREAM_METROPOLIS, uniform_pair
 
 
@@ -91,14 +91,9 @@ def run_metropolis(
                     for k in range(d):
                         reference[m, k] = x[m, k] + images[m, k] * box[k]
                 builds += 1
-            u_acc = draws[1]
-            u_new = particle_energy(i, trial, x, diameters, box, kind, eps, r_cut, neighbours, counts)
-            if kind == HARD:
-                accept = u_new == 0.0
-            else:
-                u_old = particle_energy(i, x[i], x, diameters, box, kind, eps, r_cut, neighbours, counts)
-                delta_u = u_new - u_old
-                accept = delta_u <= 0.0 or u_acc < np.exp(-beta * delta_u)
+            delta_u = move_energy_change(i, trial, x, diameters, box, kind, eps, r_cut, neighbours, counts)
+            # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
+            accept = delta_u <= 0.0 or draws[1] < np.exp(-beta * delta_u)
             if accept:
                 for k in range(d):
                     x[i, k] = trial[k]

@@ -238,21 +238,54 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
 
 @njit(cache=True)
 def particle_energy(i, xi, x, diameters, box, kind, eps, r_cut, neighbours, counts):
-    """Interaction energy of particle ``i`` placed at ``xi`` (d,) with its listed neighbours.
+    """Interaction energy of particle ``i`` placed at the wrapped position ``xi`` (d,).
 
-    Returns ``inf`` as soon as a hard-particle overlap is found.
+    Sums over the listed neighbours of ``i``; returns ``inf`` on a hard-particle overlap.
     """
-    d = x.shape[1]
     u_total = 0.0
-    ai = diameters[i]
     for jj in range(counts[i]):
         j = neighbours[i, jj]
-        r2 = 0.0
-        for k in range(d):
-            dk = min_image(xi[k] - x[j, k], box[k], 0.5 * box[k])
-            r2 += dk * dk
-        u, _ = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
+        r2 = _distance2(xi, x, j, box)
+        u, _ = pair_energy_force(kind, r2, 0.5 * (diameters[i] + diameters[j]), eps, r_cut)
         u_total += u
-        if u_total == np.inf:
-            return np.inf
     return u_total
+
+
+@njit(cache=True)
+def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, counts):
+    """``U(i at new) - U(i at x[i])`` over the listed neighbours of ``i``, in one pass.
+
+    Returns ``inf`` as soon as the new position overlaps a hard particle.
+    """
+    rc2 = r_cut * r_cut
+    ai = diameters[i]
+    old = x[i]
+    u_old = 0.0
+    u_new = 0.0
+    for jj in range(counts[i]):
+        j = neighbours[i, jj]
+        a_ij = 0.5 * (ai + diameters[j])
+        r2_new = _distance2(new, x, j, box)
+        if kind == HARD:
+            if r2_new < a_ij * a_ij:
+                return np.inf
+            continue
+        r2_old = _distance2(old, x, j, box)
+        if r2_new < rc2:
+            u, _ = pair_energy_force(kind, r2_new, a_ij, eps, r_cut)
+            u_new += u
+        if r2_old < rc2:
+            u, _ = pair_energy_force(kind, r2_old, a_ij, eps, r_cut)
+            u_old += u
+    return u_new - u_old
+
+
+@njit(inline="always", cache=True)
+def _distance2(xi, x, j, box):
+    dx = min_image(xi[0] - x[j, 0], box[0], 0.5 * box[0])
+    dy = min_image(xi[1] - x[j, 1], box[1], 0.5 * box[1])
+    r2 = dx * dx + dy * dy
+    if x.shape[1] == 3:
+        dz = min_image(xi[2] - x[j, 2], box[2], 0.5 * box[2])
+        r2 += dz * dz
+    return r2

@@ -82,7 +82,9 @@ def _opt_in_skip_reason() -> str | None:
     if shutil.which("bash") is None:
         return "needs bash"
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        return "snakemake-executor-plugin-slurm not installed (pip install -e '.[slurm]')"
+        return (
+            "snakemake-executor-plugin-slurm not installed (pip install -e '.[slurm]')"
+        )
     have_slurm = all(
         shutil.which(c, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
         for c in ("slurmctld", "slurmd", "sinfo", "munged")
@@ -158,12 +160,16 @@ def slurm_cluster(request, tmp_path_factory):
     # the munge socket path must stay well below the 108-byte sun_path limit
     if len(str(state_dir)) > 60:
         state_dir = Path(tempfile.mkdtemp(prefix="simlib-slurm-", dir="/tmp"))
+    # own ports: do not collide with a cluster a developer started by hand
+    ctld_port = _free_port()
+    slurmd_port = _free_port()
+    while slurmd_port == ctld_port:
+        slurmd_port = _free_port()
     script_env = dict(os.environ)
     script_env.update(
         SLURM_STATE_DIR=str(state_dir),
-        # own ports: do not collide with a cluster a developer started by hand
-        SLURM_CTLD_PORT=str(_free_port()),
-        SLURMD_PORT=str(_free_port()),
+        SLURM_CTLD_PORT=str(ctld_port),
+        SLURMD_PORT=str(slurmd_port),
     )
     cluster = Cluster(state_dir, script_env)
 
@@ -176,7 +182,9 @@ def slurm_cluster(request, tmp_path_factory):
             text=True,
             timeout=180,
         )
-        _say(config, f"cluster stop: {time.monotonic() - t0:.1f}s (rc={res.returncode})")
+        _say(
+            config, f"cluster stop: {time.monotonic() - t0:.1f}s (rc={res.returncode})"
+        )
         if res.returncode != 0:
             _say(config, "stop.sh output:\n" + res.stdout + res.stderr)
 
@@ -330,14 +338,15 @@ def _check_up_to_date(
     )
     out = res.stdout + res.stderr
     assert res.returncode == 0, out
-    assert "Nothing to be done" in out, "dry run after the SLURM run still has work:\n" + _tail(out)
+    assert (
+        "Nothing to be done" in out
+    ), "dry run after the SLURM run still has work:\n" + _tail(out)
 
 
 # --------------------------------------------------------------------------
 # tests
 
-TOY_SNAKEFILE = textwrap.dedent(
-    """\
+TOY_SNAKEFILE = textwrap.dedent("""\
     SAMPLES = ["a", "b"]
 
     localrules: all
@@ -364,8 +373,7 @@ TOY_SNAKEFILE = textwrap.dedent(
         input: expand("results/raw/{s}.txt", s=SAMPLES)
         output: "results/summary.csv"
         shell: "cat {input} > {output}; echo summary ${{SLURM_JOB_ID:-none}} >> {output}"
-    """
-)
+    """)
 
 
 def test_toy_workflow_on_slurm(slurm_cluster, tmp_path, request):
@@ -401,7 +409,9 @@ def test_toy_workflow_on_slurm(slurm_cluster, tmp_path, request):
 
 def test_pipeline_on_slurm(slurm_cluster, tmp_path, request):
     """The repository's workflow with its test configuration."""
-    missing = [str(p.relative_to(REPO)) for p in (SNAKEFILE, TEST_CONFIG) if not p.exists()]
+    missing = [
+        str(p.relative_to(REPO)) for p in (SNAKEFILE, TEST_CONFIG) if not p.exists()
+    ]
     if missing:
         pytest.skip(f"pipeline not there yet: missing {', '.join(missing)}")
     workdir = tmp_path / "run"
@@ -409,7 +419,13 @@ def test_pipeline_on_slurm(slurm_cluster, tmp_path, request):
     extra = ["--configfile", str(TEST_CONFIG)]
 
     log_text = _run_snakemake(
-        slurm_cluster, request.config, SNAKEFILE, workdir, extra, PIPELINE_TIMEOUT, "pipeline"
+        slurm_cluster,
+        request.config,
+        SNAKEFILE,
+        workdir,
+        extra,
+        PIPELINE_TIMEOUT,
+        "pipeline",
     )
     info = _check_ran_on_slurm(slurm_cluster, workdir, log_text)
     _say(

@@ -25,7 +25,6 @@
 #   SLURM_CTLD_PORT       slurmctld port             [6817]
 #   SLURMD_PORT           slurmd port                [6818]
 #   SLURM_PARTITION       partition name             [ci]
-#   SLURM_NODE_NAME       node name                  [$(hostname -s)]
 #   SLURM_MEM_MARGIN_MB   memory kept back from MemTotal [1024]
 #   SLURM_MIN_JOB_AGE     seconds finished jobs stay visible to squeue [3600]
 #   SLURM_START_TIMEOUT   seconds to wait for the node to become idle  [60]
@@ -41,17 +40,25 @@ STATE=${SLURM_STATE_DIR:-/tmp/simlib-slurm}
 CTLD_PORT=${SLURM_CTLD_PORT:-6817}
 SLURMD_PORT=${SLURMD_PORT:-6818}
 PARTITION=${SLURM_PARTITION:-ci}
-NODE=${SLURM_NODE_NAME:-$(hostname -s)}
+# slurmctld only runs on the host named in SlurmctldHost: must be this host
+NODE=$(hostname -s 2>/dev/null || uname -n)
+NODE=${NODE%%.*}
 MEM_MARGIN_MB=${SLURM_MEM_MARGIN_MB:-1024}
 MIN_JOB_AGE=${SLURM_MIN_JOB_AGE:-3600}
 TIMEOUT=${SLURM_START_TIMEOUT:-60}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { echo "start.sh: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+die() {
+    log "ERROR: $*"
+    exit 1
+}
 # exit status 3: the packages are missing and cannot be installed (callers
 # such as tests/test_slurm.py skip instead of failing)
-die_install() { log "ERROR: $*"; exit 3; }
+die_install() {
+    log "ERROR: $*"
+    exit 3
+}
 elapsed() { awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Start time of a process (field 22 of /proc/PID/stat, in clock ticks since
@@ -76,13 +83,23 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 show_logs() {
     local f
-    # *.out: the daemons' own stdout/stderr (includes errors from before
-    # they opened their log files); *.log: their log files
-    for f in "$STATE"/log/*.out "$STATE"/log/*.log; do
+    # *.out: the daemons' stdout/stderr; in the foreground (-D) mode this
+    # holds everything their log files (*.log) hold, plus errors from before
+    # the log files were opened
+    local f shown=0
+    for f in "$STATE"/log/*.out; do
         [[ -s $f ]] || continue
-        echo "----- $f (last 30 lines) -----" >&2
-        tail -n 30 "$f" >&2 || true
+        echo "----- $f (last 40 lines) -----" >&2
+        tail -n 40 "$f" >&2 || true
+        shown=1
     done
+    if ((shown == 0)); then
+        for f in "$STATE"/log/*.log; do
+            [[ -s $f ]] || continue
+            echo "----- $f (last 40 lines) -----" >&2
+            tail -n 40 "$f" >&2 || true
+        done
+    fi
 }
 
 fail() { # message: show logs, stop what we started, exit 1
@@ -125,8 +142,10 @@ if ((need_install)); then
     log "installing slurmctld slurmd slurm-client munge with apt-get"
     t_apt=$(date +%s)
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2 || log "apt-get update failed; trying the install anyway"
-    apt-get install -y -qq --no-install-recommends \
+    # wait for the dpkg/apt lock instead of failing when another apt runs
+    apt_lock=(-o DPkg::Lock::Timeout=300)
+    apt-get "${apt_lock[@]}" update -qq >&2 || log "apt-get update failed; trying the install anyway"
+    apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         slurmctld slurmd slurm-client munge >&2 || die_install "apt-get install failed"
     log "packages installed in $(($(date +%s) - t_apt))s"
@@ -158,8 +177,8 @@ KEY=$STATE/munge/munge.key
 SOCKET=$STATE/munge/munge.socket
 if [[ ! -s $KEY ]]; then
     log "creating munge key $KEY"
-    "$MUNGEKEY" --create --keyfile="$KEY" 2>/dev/null \
-        || dd if=/dev/urandom of="$KEY" bs=1024 count=1 status=none
+    "$MUNGEKEY" --create --keyfile="$KEY" 2>/dev/null ||
+        dd if=/dev/urandom of="$KEY" bs=1024 count=1 status=none
 fi
 chmod 0600 "$KEY"
 
@@ -199,6 +218,8 @@ MailProg=/bin/true
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# a job without --mem must not take the whole node
+DefMemPerCPU=500
 # finished jobs stay visible to squeue (snakemake --slurm-status-command squeue)
 MinJobAge=${MIN_JOB_AGE}
 ReturnToService=2

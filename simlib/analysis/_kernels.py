@@ -79,11 +79,23 @@ def neighbour_cell(c, shift, n_cells, idx):
 
 
 @njit(cache=True)
+def gather_rows(x, order):
+    """x[order] for a 2D array (contiguous copy), so cell members sit together in memory."""
+    out = np.empty((order.shape[0], x.shape[1]), x.dtype)
+    for i in range(order.shape[0]):
+        for a in range(x.shape[1]):
+            out[i, a] = x[order[i], a]
+    return out
+
+
+@njit(cache=True)
 def pair_histogram(pos, lengths, labels, n_species, r_min, r_max, bins, n_cells, stencil):
     """Counts of ordered pairs (i != j) by species pair and distance bin."""
-    n, d = pos.shape
+    d = pos.shape[1]
     hist = np.zeros((n_species, n_species, bins), np.int64)
     start, order = build_cells(pos, lengths, n_cells)
+    ps = gather_rows(pos, order)  # positions in cell order
+    lab = labels[order]
     inv_len = 1.0 / lengths
     idx = np.empty(d, np.int64)
     r_min2, r_max2 = r_min * r_min, r_max * r_max
@@ -91,21 +103,19 @@ def pair_histogram(pos, lengths, labels, n_species, r_min, r_max, bins, n_cells,
     for c in range(start.shape[0] - 1):
         for s in range(stencil.shape[0]):
             nc = neighbour_cell(c, stencil[s], n_cells, idx)
-            for ii in range(start[c], start[c + 1]):
-                i = order[ii]
-                for jj in range(start[nc], start[nc + 1]):
-                    j = order[jj]
+            for i in range(start[c], start[c + 1]):
+                for j in range(start[nc], start[nc + 1]):
                     if j == i:
                         continue
                     r2 = 0.0
                     for a in range(d):
-                        dx = pos[j, a] - pos[i, a]
+                        dx = ps[j, a] - ps[i, a]
                         dx -= lengths[a] * np.rint(dx * inv_len[a])
                         r2 += dx * dx
                     if r_min2 <= r2 < r_max2:
                         b = int((np.sqrt(r2) - r_min) * inv_width)
                         if b < bins:
-                            hist[labels[i], labels[j], b] += 1
+                            hist[lab[i], lab[j], b] += 1
     return hist
 
 
@@ -127,11 +137,42 @@ def half_space_wave_vectors(lengths, k_max):
 
 
 @njit(cache=True)
-def density_modes(pos, lengths, nvec):
-    """rho_k = sum_j exp(i k.r_j) for integer vectors ``nvec`` (n_k, d), k = 2 pi n / L.
+def _phase_table(phi, n_max, s_re, s_im, t_re, t_im):
+    """t[m] = exp(i m phi) for 0 <= m <= n_max; ``s_re``, ``s_im`` are scratch (block,).
 
-    Per particle, exp(i 2 pi n x / L) is tabulated for all needed n by repeated
-    multiplication, so each wave vector costs d - 1 complex products per particle.
+    Two levels, m = q * block + r and exp(i m phi) = big(q) * small(r), so the
+    long fill loop has no chain of dependent products: it vectorises, and
+    round-off stays ~1e-15 instead of growing with m.
+    """
+    block = s_re.shape[0]
+    c, s = np.cos(phi), np.sin(phi)
+    s_re[0], s_im[0] = 1.0, 0.0
+    for r in range(1, block):
+        s_re[r] = s_re[r - 1] * c - s_im[r - 1] * s
+        s_im[r] = s_re[r - 1] * s + s_im[r - 1] * c
+    cb, sb = np.cos(phi * block), np.sin(phi * block)
+    b_re, b_im = 1.0, 0.0
+    n_full = (n_max + 1) // block
+    for q in range(n_full):
+        base = q * block
+        for r in range(block):
+            t_re[base + r] = b_re * s_re[r] - b_im * s_im[r]
+            t_im[base + r] = b_re * s_im[r] + b_im * s_re[r]
+        b_re, b_im = b_re * cb - b_im * sb, b_re * sb + b_im * cb
+    for m in range(n_full * block, n_max + 1):
+        r = m - n_full * block
+        t_re[m] = b_re * s_re[r] - b_im * s_im[r]
+        t_im[m] = b_re * s_im[r] + b_im * s_re[r]
+
+
+@njit(cache=True)
+def density_modes(pos, lengths, nvec):
+    """Re and Im of rho_k = sum_j exp(i k.r_j) for integer vectors ``nvec`` (n_k, d).
+
+    k = 2 pi n / L componentwise, d = 2 or 3. Per particle, exp(i 2 pi m x_a / L_a)
+    is tabulated for |m| <= max |n_a| (negative m by conjugation), so each wave
+    vector then costs d - 1 complex products per particle. Table layout per
+    dimension: columns 0..n_max hold m = 0..n_max, columns n_max + 1 + m hold -m.
     """
     n, d = pos.shape
     n_k = nvec.shape[0]
@@ -139,21 +180,39 @@ def density_modes(pos, lengths, nvec):
     for q in range(n_k):
         for a in range(d):
             n_max = max(n_max, abs(nvec[q, a]))
-    table = np.empty((d, 2 * n_max + 1), np.complex128)
-    rho = np.zeros(n_k, np.complex128)
+    t_re = np.empty((d, 2 * n_max + 2))
+    t_im = np.empty((d, 2 * n_max + 2))
+    neg = n_max + 1  # first column of the negative-m half
+    block = int(np.sqrt(n_max + 1.0)) + 1
+    s_re, s_im = np.empty(block), np.empty(block)
+    col = np.empty((d, n_k), np.int64)
+    for q in range(n_k):
+        for a in range(d):
+            col[a, q] = nvec[q, a] if nvec[q, a] >= 0 else neg - nvec[q, a]
+    rho_re = np.zeros(n_k)
+    rho_im = np.zeros(n_k)
     for j in range(n):
         for a in range(d):
-            w = np.exp(2j * np.pi * pos[j, a] / lengths[a])
-            table[a, n_max] = 1.0
-            for m in range(1, n_max + 1):
-                table[a, n_max + m] = table[a, n_max + m - 1] * w
-                table[a, n_max - m] = table[a, n_max + m].conjugate()
-        for q in range(n_k):
-            phase = table[0, n_max + nvec[q, 0]]
-            for a in range(1, d):
-                phase *= table[a, n_max + nvec[q, a]]
-            rho[q] += phase
-    return rho
+            phi = 2.0 * np.pi * pos[j, a] / lengths[a]
+            _phase_table(phi, n_max, s_re, s_im, t_re[a], t_im[a])
+            for m in range(n_max + 1):
+                t_re[a, neg + m] = t_re[a, m]
+                t_im[a, neg + m] = -t_im[a, m]
+        if d == 2:  # written out per dimension: twice as fast as a loop over a
+            for q in range(n_k):
+                x_re, x_im = t_re[0, col[0, q]], t_im[0, col[0, q]]
+                y_re, y_im = t_re[1, col[1, q]], t_im[1, col[1, q]]
+                rho_re[q] += x_re * y_re - x_im * y_im
+                rho_im[q] += x_re * y_im + x_im * y_re
+        else:
+            for q in range(n_k):
+                x_re, x_im = t_re[0, col[0, q]], t_im[0, col[0, q]]
+                y_re, y_im = t_re[1, col[1, q]], t_im[1, col[1, q]]
+                xy_re, xy_im = x_re * y_re - x_im * y_im, x_re * y_im + x_im * y_re
+                z_re, z_im = t_re[2, col[2, q]], t_im[2, col[2, q]]
+                rho_re[q] += xy_re * z_re - xy_im * z_im
+                rho_im[q] += xy_re * z_im + xy_im * z_re
+    return rho_re, rho_im
 
 
 @njit(cache=True)
@@ -166,31 +225,34 @@ def _find(parent, i):
 
 @njit(cache=True)
 def cluster_roots(pos, lengths, cutoff, n_cells, stencil):
-    """Union-find over pairs closer than ``cutoff``; returns each particle's root."""
+    """Union-find over pairs closer than ``cutoff``; returns a cluster id per particle.
+
+    Ids are arbitrary integers, equal exactly for particles in the same cluster.
+    """
     n, d = pos.shape
-    parent = np.arange(n)
     start, order = build_cells(pos, lengths, n_cells)
+    ps = gather_rows(pos, order)  # union-find runs over indices in cell order
+    parent = np.arange(n)
     inv_len = 1.0 / lengths
     idx = np.empty(d, np.int64)
     rc2 = cutoff * cutoff
     for c in range(start.shape[0] - 1):
         for s in range(stencil.shape[0]):
             nc = neighbour_cell(c, stencil[s], n_cells, idx)
-            for ii in range(start[c], start[c + 1]):
-                i = order[ii]
-                for jj in range(start[nc], start[nc + 1]):
-                    j = order[jj]
+            for i in range(start[c], start[c + 1]):
+                for j in range(start[nc], start[nc + 1]):
                     if j <= i:
                         continue
                     r2 = 0.0
                     for a in range(d):
-                        dx = pos[j, a] - pos[i, a]
+                        dx = ps[j, a] - ps[i, a]
                         dx -= lengths[a] * np.rint(dx * inv_len[a])
                         r2 += dx * dx
                     if r2 < rc2:
                         ri, rj = _find(parent, i), _find(parent, j)
                         if ri != rj:
                             parent[max(ri, rj)] = min(ri, rj)
+    roots = np.empty(n, np.int64)
     for i in range(n):
-        parent[i] = _find(parent, i)
-    return parent
+        roots[order[i]] = _find(parent, i)
+    return roots

@@ -6,19 +6,9 @@ lengths ``box = [Lx, Ly]`` (2D) or ``[Lx, Ly, Lz]`` (3D); positions have shape
 (N, d) with the same d and may lie outside the box (they are wrapped). In 2D
 "volume" means area and shells are annuli.
 
-Classes
--------
-RDF
-    Radial distribution function g(r), optionally partial g_ab(r) by species.
-StaticStructureFactor
-    S(k) = |sum_j exp(i k.r_j)|^2 / N on the allowed wave vectors, radially binned.
-ClusterAnalysis
-    Clusters of particles closer than a cutoff; largest-cluster fraction.
-
-Functions
----------
-local_density_fluctuation
-    Index of dispersion of particle counts on a coarse grid.
+Contents: :class:`RDF` (g(r), partial g_ab(r)), :class:`StaticStructureFactor`
+(S(k)), and two phase-separation measures, :func:`local_density_fluctuation`
+and :class:`ClusterAnalysis` (largest-cluster fraction).
 """
 
 from dataclasses import dataclass
@@ -257,8 +247,8 @@ class StaticStructureFactor:
             self._n_frames = 0
         elif not np.array_equal(lengths, self._box):
             raise ValueError("box changed while accumulating (reset=False); use reset=True")
-        rho = density_modes(pos, lengths, self._nvec)
-        s = (rho.real**2 + rho.imag**2) / pos.shape[0]
+        rho_re, rho_im = density_modes(pos, lengths, self._nvec)
+        s = (rho_re**2 + rho_im**2) / pos.shape[0]
         self._s_sum += np.bincount(self._which, weights=s, minlength=self._bins)
         self._n_frames += 1
         self._computed = True

@@ -14,7 +14,7 @@ rule lj_quench:
     log:
         "logs/lj/p{p}/seed{seed}/quench.log",
     benchmark:
-        "results/benchmarks/lj/p{p}/seed{seed}/quench.tsv"
+        "results/benchmarks/lj__p{p}__seed{seed}__quench.tsv"
     conda:
         ENV
     resources:
@@ -39,7 +39,7 @@ rule lj_langevin:
     log:
         "logs/lj/p{p}/seed{seed}/T{T}.log",
     benchmark:
-        "results/benchmarks/lj/p{p}/seed{seed}/T{T}.tsv"
+        "results/benchmarks/lj__p{p}__seed{seed}__T{T}.tsv"
     conda:
         ENV
     resources:
@@ -62,7 +62,7 @@ rule soft_quench:
     log:
         "logs/soft/seed{seed}/quench.log",
     benchmark:
-        "results/benchmarks/soft/seed{seed}/quench.tsv"
+        "results/benchmarks/soft__seed{seed}__quench.tsv"
     conda:
         ENV
     resources:
@@ -86,7 +86,7 @@ rule soft_equilibrate:
     log:
         "logs/soft/seed{seed}/equilibrate.log",
     benchmark:
-        "results/benchmarks/soft/seed{seed}/equilibrate.tsv"
+        "results/benchmarks/soft__seed{seed}__equilibrate.tsv"
     conda:
         ENV
     resources:
@@ -115,7 +115,7 @@ rule soft_nve:
     log:
         "logs/soft/seed{seed}/nve_dt{dt}.log",
     benchmark:
-        "results/benchmarks/soft/seed{seed}/nve_dt{dt}.tsv"
+        "results/benchmarks/soft__seed{seed}__nve__dt{dt}.tsv"
     conda:
         ENV
     resources:
@@ -138,7 +138,7 @@ rule mc_quench:
     log:
         "logs/mc/seed{seed}/quench.log",
     benchmark:
-        "results/benchmarks/mc/seed{seed}/quench.tsv"
+        "results/benchmarks/mc__seed{seed}__quench.tsv"
     conda:
         ENV
     resources:
@@ -163,7 +163,7 @@ rule mc_production:
     log:
         "logs/mc/seed{seed}/T{T}.log",
     benchmark:
-        "results/benchmarks/mc/seed{seed}/T{T}.tsv"
+        "results/benchmarks/mc__seed{seed}__T{T}.tsv"
     conda:
         ENV
     resources:
@@ -193,7 +193,7 @@ rule mc_acceptance:
     log:
         "logs/mc/seed{seed}/acceptance_T{T}_dr{dr}.log",
     benchmark:
-        "results/benchmarks/mc/seed{seed}/acceptance_T{T}_dr{dr}.tsv"
+        "results/benchmarks/mc__seed{seed}__acceptance__T{T}__dr{dr}.tsv"
     conda:
         ENV
     group:
@@ -234,7 +234,7 @@ rule free_particle:
     log:
         "logs/free/seed{seed}/{scheme}.log",
     benchmark:
-        "results/benchmarks/free/seed{seed}/{scheme}.tsv"
+        "results/benchmarks/free__seed{seed}__{scheme}.tsv"
     conda:
         ENV
     group:

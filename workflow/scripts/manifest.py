@@ -1,0 +1,16 @@
+"""results/manifest.json: SHA-256 of the data of every output, and the environment."""
+
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
+
+from simlib.manifest import write_manifest
+from simlib.smk import run_script
+
+
+def main(smk, log):
+    manifest = write_manifest(smk.output[0], list(smk.input))
+    log(f"{len(manifest['files'])} files hashed")
+
+
+run_script(snakemake, main)  # noqa: F821
