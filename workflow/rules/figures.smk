@@ -1,41 +1,5 @@
 # Report figures: PNG for the report (with captions), a PDF twin for print.
 
-FIG = "results/figures"
-P0 = LJ["polydispersities"][0]
-SEED0 = SEEDS[0]
-
-
-def figure_files():
-    names = [
-        "energy_conservation",
-        "energy_drift",
-        "acceptance",
-        "msd",
-        "diffusion",
-        "free_particle_msd",
-        "phase_mc",
-        "structure_langevin",
-        "mc_vs_langevin",
-    ]
-    names += [f"phase_langevin_p{p}" for p in LJ["polydispersities"]]
-    return [f"{FIG}/{name}.png" for name in names]
-
-
-def all_targets():
-    return figure_files() + ["results/summary.csv", "results/manifest.json"]
-
-
-def lj_path(name, p=P0, temperatures=None):
-    temps = LJ["temperatures"] if temperatures is None else temperatures
-    return [f"results/lj/p{p}/seed{SEED0}/T{T}/{name}" for T in temps]
-
-
-def mc_path(name):
-    return [f"results/mc/seed{SEED0}/T{T}/{name}" for T in MC["temperatures"]]
-
-
-COMMON_T = [T for T in MC["temperatures"] if T in LJ["temperatures"]]
-
 
 rule fig_energy:
     input:
@@ -47,15 +11,15 @@ rule fig_energy:
             category="A7 energy conservation",
         ),
         f"{FIG}/energy_conservation.pdf",
+    log:
+        "logs/figures/energy_conservation.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="energy",
         options={"dt": SOFT["report_dt"]},
-    log:
-        "logs/figures/energy_conservation.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -70,15 +34,15 @@ rule fig_drift:
             category="A7 energy conservation",
         ),
         f"{FIG}/energy_drift.pdf",
+    log:
+        "logs/figures/energy_drift.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="drift",
         options={},
-    log:
-        "logs/figures/energy_drift.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -88,11 +52,17 @@ rule fig_phase_langevin:
         lambda w: lj_path("trajectory.nc", p=w.p),
     output:
         report(
-            FIG + "/phase_langevin_p{p}.png",
+            "results/figures/phase_langevin_p{p}.png",
             caption="../report/phase_langevin.rst",
             category="A6 phase separation",
         ),
-        FIG + "/phase_langevin_p{p}.pdf",
+        "results/figures/phase_langevin_p{p}.pdf",
+    log:
+        "logs/figures/phase_langevin_p{p}.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="phase",
         options=lambda w: {
@@ -100,12 +70,6 @@ rule fig_phase_langevin:
             "title": f"Lennard-Jones disks, Langevin, polydispersity p = {w.p}",
             "stage_time": config["analysis"]["snapshot_times"][-1],
         },
-    log:
-        "logs/figures/phase_langevin_p{p}.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -120,6 +84,12 @@ rule fig_phase_mc:
             category="A8 Monte Carlo",
         ),
         f"{FIG}/phase_mc.pdf",
+    log:
+        "logs/figures/phase_mc.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="phase",
         options={
@@ -127,12 +97,6 @@ rule fig_phase_mc:
             "title": "Lennard-Jones disks, Metropolis Monte Carlo",
             "time_label": "sweeps",
         },
-    log:
-        "logs/figures/phase_mc.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -147,15 +111,15 @@ rule fig_acceptance:
             category="A8 Monte Carlo",
         ),
         f"{FIG}/acceptance.pdf",
+    log:
+        "logs/figures/acceptance.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="acceptance",
         options={},
-    log:
-        "logs/figures/acceptance.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -165,10 +129,14 @@ rule fig_msd:
         lj_path("dynamics.nc")
         + [f"results/soft/seed{SEED0}/nve/dt{SOFT['report_dt']}/dynamics.nc"],
     output:
-        report(
-            f"{FIG}/msd.png", caption="../report/msd.rst", category="Diffusion"
-        ),
+        report(f"{FIG}/msd.png", caption="../report/msd.rst", category="Diffusion"),
         f"{FIG}/msd.pdf",
+    log:
+        "logs/figures/msd.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="msd",
         options={
@@ -176,12 +144,6 @@ rule fig_msd:
             + [f"soft disks NVE ($T^*\\approx{SOFT['equilibrate']['kT']:g}$)"],
             "title": "Mean-square displacement",
         },
-    log:
-        "logs/figures/msd.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -200,6 +162,12 @@ rule fig_diffusion:
             category="Diffusion",
         ),
         f"{FIG}/diffusion.pdf",
+    log:
+        "logs/figures/diffusion.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="diffusion",
         options={
@@ -209,12 +177,6 @@ rule fig_diffusion:
                 for T in LJ["temperatures"]
             ]
         },
-    log:
-        "logs/figures/diffusion.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -229,6 +191,12 @@ rule fig_free_particle:
             category="Diffusion",
         ),
         f"{FIG}/free_particle_msd.pdf",
+    log:
+        "logs/figures/free_particle.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="free_particle",
         options={
@@ -238,12 +206,6 @@ rule fig_free_particle:
             "mass": FREE["mass"],
             "dim": config["system"]["dim"],
         },
-    log:
-        "logs/figures/free_particle.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -258,18 +220,18 @@ rule fig_structure:
             category="Structure",
         ),
         f"{FIG}/structure_langevin.pdf",
+    log:
+        "logs/figures/structure_langevin.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="structure",
         options={
             "labels": [f"$T^*={T:g}$" for T in LJ["temperatures"]],
             "title": "Lennard-Jones disks (Langevin): structure",
         },
-    log:
-        "logs/figures/structure_langevin.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"
 
@@ -285,6 +247,12 @@ rule fig_mc_vs_langevin:
             category="A8 Monte Carlo",
         ),
         f"{FIG}/mc_vs_langevin.pdf",
+    log:
+        "logs/figures/mc_vs_langevin.log",
+    group:
+        "figures"
+    conda:
+        ENV
     params:
         figure="structure",
         options={
@@ -292,11 +260,5 @@ rule fig_mc_vs_langevin:
             + [f"Monte Carlo $T^*={T:g}$" for T in COMMON_T],
             "title": "Monte Carlo against Langevin at the same temperature",
         },
-    log:
-        "logs/figures/mc_vs_langevin.log",
-    conda:
-        ENV
-    group:
-        "figures"
     script:
         "../scripts/figure.py"

@@ -5,12 +5,6 @@ rule lj_quench:
     output:
         state="results/lj/p{p}/seed{seed}/quench/state.nc",
         thermo="results/lj/p{p}/seed{seed}/quench/thermo.nc",
-    params:
-        stage=config["quench"],
-        potential=LJ["potential"],
-        system=lambda w: system(w.seed, w.p),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/lj/p{p}/seed{seed}/quench.log",
     benchmark:
@@ -20,6 +14,12 @@ rule lj_quench:
     resources:
         runtime=30,
         mem_mb=1000,
+    params:
+        stage=config["quench"],
+        potential=LJ["potential"],
+        system=lambda w: system(w.seed, w.p),
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -31,11 +31,6 @@ rule lj_langevin:
         state="results/lj/p{p}/seed{seed}/T{T}/state.nc",
         thermo="results/lj/p{p}/seed{seed}/T{T}/thermo.nc",
         trajectory="results/lj/p{p}/seed{seed}/T{T}/trajectory.nc",
-    params:
-        stage=lambda w: with_kT(LJ["production"], w.T),
-        potential=LJ["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/lj/p{p}/seed{seed}/T{T}.log",
     benchmark:
@@ -45,6 +40,11 @@ rule lj_langevin:
     resources:
         runtime=120,
         mem_mb=2000,
+    params:
+        stage=lambda w: with_kT(LJ["production"], w.T),
+        potential=LJ["potential"],
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -53,12 +53,6 @@ rule soft_quench:
     output:
         state="results/soft/seed{seed}/quench/state.nc",
         thermo="results/soft/seed{seed}/quench/thermo.nc",
-    params:
-        stage=config["quench"],
-        potential=SOFT["potential"],
-        system=lambda w: system(w.seed),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/soft/seed{seed}/quench.log",
     benchmark:
@@ -68,6 +62,12 @@ rule soft_quench:
     resources:
         runtime=30,
         mem_mb=1000,
+    params:
+        stage=config["quench"],
+        potential=SOFT["potential"],
+        system=lambda w: system(w.seed),
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -78,11 +78,6 @@ rule soft_equilibrate:
     output:
         state="results/soft/seed{seed}/equilibrate/state.nc",
         thermo="results/soft/seed{seed}/equilibrate/thermo.nc",
-    params:
-        stage=SOFT["equilibrate"],
-        potential=SOFT["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/soft/seed{seed}/equilibrate.log",
     benchmark:
@@ -92,6 +87,11 @@ rule soft_equilibrate:
     resources:
         runtime=120,
         mem_mb=1000,
+    params:
+        stage=SOFT["equilibrate"],
+        potential=SOFT["potential"],
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -103,15 +103,6 @@ rule soft_nve:
         state="results/soft/seed{seed}/nve/dt{dt}/state.nc",
         thermo="results/soft/seed{seed}/nve/dt{dt}/thermo.nc",
         trajectory="results/soft/seed{seed}/nve/dt{dt}/trajectory.nc",
-    params:
-        stage=lambda w: {
-            **SOFT["nve"],
-            "dt": float(w.dt),
-            "trajectory_every": SOFT["trajectory_every"],
-        },
-        potential=SOFT["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/soft/seed{seed}/nve_dt{dt}.log",
     benchmark:
@@ -121,6 +112,15 @@ rule soft_nve:
     resources:
         runtime=120,
         mem_mb=2000,
+    params:
+        stage=lambda w: {
+            **SOFT["nve"],
+            "dt": float(w.dt),
+            "trajectory_every": SOFT["trajectory_every"],
+        },
+        potential=SOFT["potential"],
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -129,12 +129,6 @@ rule mc_quench:
     output:
         state="results/mc/seed{seed}/quench/state.nc",
         thermo="results/mc/seed{seed}/quench/thermo.nc",
-    params:
-        stage=MC["quench"],
-        potential=MC["potential"],
-        system=lambda w: system(w.seed),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/mc/seed{seed}/quench.log",
     benchmark:
@@ -144,6 +138,12 @@ rule mc_quench:
     resources:
         runtime=30,
         mem_mb=1000,
+    params:
+        stage=MC["quench"],
+        potential=MC["potential"],
+        system=lambda w: system(w.seed),
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -155,11 +155,6 @@ rule mc_production:
         state="results/mc/seed{seed}/T{T}/state.nc",
         thermo="results/mc/seed{seed}/T{T}/thermo.nc",
         trajectory="results/mc/seed{seed}/T{T}/trajectory.nc",
-    params:
-        stage=lambda w: with_kT(MC["production"], w.T),
-        potential=MC["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        provenance=provenance,
     log:
         "logs/mc/seed{seed}/T{T}.log",
     benchmark:
@@ -169,6 +164,11 @@ rule mc_production:
     resources:
         runtime=240,
         mem_mb=1000,
+    params:
+        stage=lambda w: with_kT(MC["production"], w.T),
+        potential=MC["potential"],
+        checkpoint_seconds=config["checkpoint_seconds"],
+        provenance=provenance,
     script:
         "../scripts/run_stage.py"
 
@@ -179,6 +179,17 @@ rule mc_acceptance:
     output:
         state="results/mc/seed{seed}/acceptance/T{T}/dr{dr}/state.nc",
         thermo="results/mc/seed{seed}/acceptance/T{T}/dr{dr}/thermo.nc",
+    log:
+        "logs/mc/seed{seed}/acceptance_T{T}_dr{dr}.log",
+    benchmark:
+        "results/benchmarks/mc__seed{seed}__acceptance__T{T}__dr{dr}.tsv"
+    group:
+        "short"
+    conda:
+        ENV
+    resources:
+        runtime=20,
+        mem_mb=1000,
     params:
         stage=lambda w: {
             "method": "metropolis",
@@ -190,17 +201,6 @@ rule mc_acceptance:
         potential=MC["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
         provenance=provenance,
-    log:
-        "logs/mc/seed{seed}/acceptance_T{T}_dr{dr}.log",
-    benchmark:
-        "results/benchmarks/mc__seed{seed}__acceptance__T{T}__dr{dr}.tsv"
-    conda:
-        ENV
-    group:
-        "short"
-    resources:
-        runtime=20,
-        mem_mb=1000,
     script:
         "../scripts/run_stage.py"
 
@@ -210,6 +210,17 @@ rule free_particle:
         state="results/free/seed{seed}/{scheme}/state.nc",
         thermo="results/free/seed{seed}/{scheme}/thermo.nc",
         trajectory="results/free/seed{seed}/{scheme}/trajectory.nc",
+    log:
+        "logs/free/seed{seed}/{scheme}.log",
+    benchmark:
+        "results/benchmarks/free__seed{seed}__{scheme}.tsv"
+    group:
+        "short"
+    conda:
+        ENV
+    resources:
+        runtime=20,
+        mem_mb=1000,
     params:
         stage=lambda w: {
             "method": "langevin",
@@ -231,16 +242,5 @@ rule free_particle:
         },
         checkpoint_seconds=config["checkpoint_seconds"],
         provenance=provenance,
-    log:
-        "logs/free/seed{seed}/{scheme}.log",
-    benchmark:
-        "results/benchmarks/free__seed{seed}__{scheme}.tsv"
-    conda:
-        ENV
-    group:
-        "short"
-    resources:
-        runtime=20,
-        mem_mb=1000,
     script:
         "../scripts/run_stage.py"
