@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m bench.analysis            # full run (about a minute on 1 core)
+    python -m bench.analysis            # full run (~3 min on 1 core, half of it freud)
     python -m bench.analysis --quick    # 10x fewer frames, for a smoke test
 
 Systems (2D, random-walk frames at number density 0.64, reduced LJ units):

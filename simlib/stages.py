@@ -146,6 +146,7 @@ def run_stage(
     config=None,
     log=print,
     progress_lines=30,
+    expect_system=None,
 ):
     """Run one stage from the state file ``state_in`` and write its outputs.
 
@@ -166,6 +167,11 @@ def run_stage(
         Recorded in every output's provenance.
     log : callable
         Receives progress lines (step, t, E/N, rate, ETA).
+    progress_lines : int, default 30
+        About how many progress lines a stage logs.
+    expect_system : dict, optional
+        ``{"n", "dim"}`` the input state must match (DataFileError otherwise); the
+        input state's potential must also match ``potential``.
 
     Returns
     -------
@@ -190,9 +196,8 @@ def run_stage(
         if isinstance(state_in, dict):
             state = make_initial_state(state_in)
         else:
-            state, _ = load_state(state_in)
-            if state.dim != (config.get("system", {}).get("dim", state.dim)):
-                raise DataFileError(f"{state_in}: state is {state.dim}D but the config asks otherwise")
+            expect = expect_system or {}
+            state, _ = load_state(state_in, n=expect.get("n"), dim=expect.get("dim"), potential=pot)
         skin = stage.get("skin")
         if isinstance(method, Metropolis) and stage.get("tune_acceptance") is not None:
             # tuning is equilibration: it happens before the stage's own sweeps begin

@@ -19,6 +19,7 @@ rule lj_quench:
         potential=LJ["potential"],
         system=lambda w: system(w.seed, w.p),
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -44,6 +45,7 @@ rule lj_langevin:
         stage=lambda w: with_kT(LJ["production"], w.T),
         potential=LJ["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -67,6 +69,7 @@ rule soft_quench:
         potential=SOFT["potential"],
         system=lambda w: system(w.seed),
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -91,6 +94,7 @@ rule soft_equilibrate:
         stage=SOFT["equilibrate"],
         potential=SOFT["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -120,6 +124,7 @@ rule soft_nve:
         },
         potential=SOFT["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -143,6 +148,7 @@ rule mc_quench:
         potential=MC["potential"],
         system=lambda w: system(w.seed),
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -168,6 +174,7 @@ rule mc_production:
         stage=lambda w: with_kT(MC["production"], w.T),
         potential=MC["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -200,6 +207,7 @@ rule mc_acceptance:
         },
         potential=MC["potential"],
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"
@@ -241,6 +249,7 @@ rule free_particle:
             "mass": FREE["mass"],
         },
         checkpoint_seconds=config["checkpoint_seconds"],
+        expect_system=config["system"],
         provenance=provenance,
     script:
         "../scripts/run_stage.py"

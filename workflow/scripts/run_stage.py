@@ -20,6 +20,7 @@ def main(smk, log):
         checkpoint_seconds=smk.params.checkpoint_seconds,
         config=smk.params.provenance,
         log=log,
+        expect_system=smk.params.get("expect_system", None),
     )
 
 

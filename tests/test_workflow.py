@@ -1,0 +1,111 @@
+"""End-to-end: the whole workflow on config/test.yaml, as a user runs it.
+
+The test config is tiny (N = 64, a few t0), so the physics checks here are loose
+sanity checks; the tight physics tests live beside each module.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def run_workflow(workdir, *extra, cores=4, cache=None, check=True):
+    env = dict(os.environ)
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    cmd = SNAKEMAKE + [
+        "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(REPO / "config" / "test.yaml"), "--cores", str(cores), *extra,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake failed ({out.returncode}):\n{out.stderr[-5000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """The test config run once on an empty numba cache with 4 parallel jobs."""
+    workdir = tmp_path_factory.mktemp("run1")
+    run_workflow(workdir, cache=tmp_path_factory.mktemp("cache1"))
+    return workdir
+
+
+def test_every_figure_summary_and_manifest_exist(first_run):
+    figures = first_run / "results" / "figures"
+    names = [
+        "energy_conservation", "energy_drift", "acceptance", "msd", "diffusion", "free_particle_msd",
+        "phase_mc", "structure_langevin", "mc_vs_langevin", "phase_langevin_p0.0", "phase_langevin_p0.15",
+    ]
+    for name in names:
+        for suffix in (".png", ".pdf"):
+            path = figures / f"{name}{suffix}"
+            assert path.stat().st_size > 5000, path
+    manifest = json.loads((first_run / "results" / "manifest.json").read_text())
+    assert "numba_version" in manifest["environment"]
+    assert len(manifest["files"]) > 40
+
+
+def test_summary_is_sane(first_run):
+    summary = pd.read_csv(first_run / "results" / "summary.csv")
+    # 4 LJ Langevin + 2 MC + 3 NVE + 2 free + 3 acceptance runs in config/test.yaml
+    assert len(summary) == 14
+    assert summary["run"].is_unique
+    assert np.all(np.isfinite(summary["potential_per_particle"]))
+    nve = summary[summary["method"] == "nve"].sort_values("dt")
+    # velocity Verlet: E/N fluctuations grow with dt (about dt^2; loose on 2 t0 of 64 disks)
+    assert np.all(np.diff(nve["total_rms"].to_numpy()) > 0)
+    assert np.all(nve["total_rms"] < 1e-3)
+    acc = summary[summary["system"] == "acceptance"].sort_values("move_size")
+    assert np.all(np.diff(acc["acceptance"].to_numpy()) < 0)
+    lj = summary[summary["system"] == "lj"]
+    # the bath sets the kinetic temperature; 4 t0 after a quench from T = 5 the
+    # T* = 0.2 runs still shed condensation heat, hence the loose absolute tolerance
+    assert np.allclose(lj["kinetic_temperature"], lj["kT"], atol=0.12)
+    performance = pd.read_csv(first_run / "results" / "performance.csv")
+    assert set(performance["run"]) == set(summary["run"])
+    assert np.all(performance["particle_steps_per_second"] > 0)
+
+
+def test_second_run_does_nothing(first_run):
+    out = run_workflow(first_run)
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_report_is_built(first_run):
+    run_workflow(first_run, "--report", "results/report.html")
+    report = first_run / "results" / "report.html"
+    assert report.stat().st_size > 100_000
+
+
+def test_rerun_is_bit_identical(first_run, tmp_path):
+    """Same config and seeds, another directory, another empty numba cache: same data."""
+    second = tmp_path / "run2"
+    run_workflow(second, cache=tmp_path / "cache2")
+    one = json.loads((first_run / "results" / "manifest.json").read_text())["files"]
+    two = json.loads((second / "results" / "manifest.json").read_text())["files"]
+    assert one == two
+    assert (first_run / "results" / "summary.csv").read_bytes() == (second / "results" / "summary.csv").read_bytes()
+    compare = subprocess.run(
+        [sys.executable, "-m", "simlib.compare", "--bitwise",
+         str(first_run / "results" / "summary.csv"), str(second / "results" / "summary.csv")],
+        capture_output=True, text=True,
+    )
+    assert compare.returncode == 0, compare.stdout
+
+
+def test_lint_and_format_are_clean():
+    lint = subprocess.run(SNAKEMAKE + ["--lint", "--snakefile", str(REPO / "Snakefile")], cwd=REPO,
+                          capture_output=True, text=True)
+    assert lint.returncode == 0 and "Lints for" not in lint.stdout + lint.stderr, lint.stdout[-3000:]
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", str(REPO)], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stderr[-3000:]
