@@ -98,3 +98,58 @@ def check_consistency(config):
         values = config["lj_langevin"][name]
         if len(set(values)) != len(values):
             raise ConfigError(f"config key 'lj_langevin.{name}': duplicate values")
+
+
+def schema_rows(schema, prefix="", defs=None):
+    """Flatten a schema into ``(key path, type, default, description)`` rows."""
+    defs = defs if defs is not None else schema.get("$defs", {})
+    rows = []
+    for name, sub in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        resolved = sub
+        if "$ref" in sub:
+            resolved = {**defs[sub["$ref"].split("/")[-1]], **{k: v for k, v in sub.items() if k != "$ref"}}
+        kind = resolved.get("type", "")
+        if kind == "array" and "items" in resolved:
+            item = resolved["items"]
+            if "$ref" in item:
+                item = defs[item["$ref"].split("/")[-1]]
+            kind = f"list of {item.get('type', '')}"
+        limits = []
+        for key, sign in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"), ("maximum", "<=")):
+            if key in resolved:
+                limits.append(f"{sign} {resolved[key]}")
+        if "enum" in resolved:
+            limits.append("one of " + ", ".join(str(v) for v in resolved["enum"]))
+        default = resolved.get("default", "")
+        description = resolved.get("description", "")
+        if limits:
+            description = f"{description} ({'; '.join(limits)})".strip()
+        if kind == "object" and "properties" in resolved:
+            rows.append((path, "section", json_default(default), description))
+            rows.extend(schema_rows(resolved, prefix=f"{path}.", defs=defs))
+        else:
+            rows.append((path, kind, json_default(default), description))
+    return rows
+
+
+def json_default(value):
+    if value == "" or value is None:
+        return ""
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def schema_markdown(schema_path):
+    """The key table of ``config/README.md``, generated from the schema."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    lines = ["| key | type | default | meaning [unit] (limits) |", "|---|---|---|---|"]
+    for path, kind, default, description in schema_rows(schema):
+        lines.append(f"| `{path}` | {kind} | `{default}` | {description} |" if default else f"| `{path}` | {kind} |  | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(schema_markdown(sys.argv[1] if len(sys.argv) > 1 else "config/schema.yaml"), end="")

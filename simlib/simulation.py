@@ -266,6 +266,7 @@ class Simulation:
         row = {
             "step": st.step,
             "time": st.time,
+            "stage_time": st.time - st.time_origin,
             "kinetic_per_particle": kin / n,
             "potential_per_particle": pot / n,
             "total_per_particle": (kin + pot) / n,

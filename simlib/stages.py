@@ -206,7 +206,7 @@ def run_stage(
             method = sim.method
         sim = Simulation(state, pot, method, skin=skin)
         rows, frames, step_start = [], 0, state.step
-        rows.append(_row(sim))
+        rows.append(sim.thermo())
         tuned_move = method.move_size if isinstance(method, Metropolis) else None
 
     writer = None
@@ -226,7 +226,7 @@ def run_stage(
         while done < length:
             sim.run(thermo_steps)
             done += thermo_steps
-            rows.append(_row(sim))
+            rows.append(sim.thermo())
             if writer is not None and done % traj_steps == 0:
                 writer.append(state)
             now = time.perf_counter()
@@ -267,12 +267,6 @@ def run_stage(
         "steps": steps,
         "particle_steps_per_second": steps * state.n / wall if wall > 0 else float("nan"),
     }
-
-
-def _row(sim):
-    row = sim.thermo()
-    row["stage_time"] = sim.state.time - sim.state.time_origin
-    return row
 
 
 def _try_resume(checkpoint, digest, log):
