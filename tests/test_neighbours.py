@@ -15,11 +15,14 @@ def edge_points(L, dim):
     (x = L - 1e-12), paired so that they interact *through* the boundary."""
     top = L - 1e-12
     if dim == 2:
-        return np.array([[0.0, 5.0], [top, 6.1], [3.0, 0.0], [4.05, top], [0.0, 0.0], [top, 1.0]])
-    return np.array([
-        [0.0, 5.0, 2.0], [top, 6.1, 2.0], [3.0, 0.0, 4.0], [4.05, top, 4.0],
-        [5.0, 2.0, 0.0], [5.0, 2.0, top - 1.05], [0.0, 0.0, 0.0], [top, top, 1.0],
-    ])
+        pts = [[0.0, 0.4 * L], [top, 0.4 * L + 1.1], [0.3 * L, 0.0], [0.3 * L + 1.05, top],
+               [0.0, 0.0], [top, 1.0]]
+    else:
+        pts = [[0.0, 0.4 * L, 0.3 * L], [top, 0.4 * L + 1.1, 0.3 * L],
+               [0.3 * L, 0.0, 0.6 * L], [0.3 * L + 1.05, top, 0.6 * L],
+               [0.8 * L, 0.3 * L, 0.0], [0.8 * L, 0.3 * L, top - 1.05],
+               [0.0, 0.0, 0.0], [top, top, 1.0]]
+    return np.array(pts)
 
 
 def random_fill(n, L, dim, seed, fixed=None, min_dist=0.85):
@@ -36,6 +39,8 @@ def random_fill(n, L, dim, seed, fixed=None, min_dist=0.85):
         pts.append(trial)
     x = np.array(pts)
     assert np.all((x >= 0) & (x < L))
+    r2 = brute_neighbours(x, Box.cube(L, dim), np.inf)[1]
+    assert np.min(r2) >= (min_dist - 1e-9) ** 2
     return x
 
 
@@ -144,6 +149,7 @@ def test_capacity_overflow_grows_the_list(dim):
 def test_needs_rebuild_after_half_skin_displacement():
     box = Box.cube(10.0, 2)
     x = random_fill(20, 10.0, 2, seed=1)
+    x[3] = [9.95, 5.0]  # next to the upper x face
     img = np.zeros(x.shape, dtype=np.int64)
     nl = NeighbourList(2.5, 0.4)
     nl.build(x, img, box)
@@ -151,14 +157,17 @@ def test_needs_rebuild_after_half_skin_displacement():
     moved = x.copy()
     moved[5, 0] += 0.199
     assert not nl.needs_rebuild(moved, img, box)
-    moved[5, 0] += 0.002
+    moved[5, 0] += 0.002  # now 0.201 > skin / 2
     assert nl.needs_rebuild(moved, img, box)
-    # a box crossing is not a displacement: wrap and count the image
+    # crossing the box face is a small displacement, not a jump of L
     crossed = x.copy()
-    crossed[3, 1] += 10.0
+    crossed[3, 0] += 0.15
     crossed_img = img.copy()
     box.wrap(crossed, crossed_img)
+    assert crossed[3, 0] < 1.0 and crossed_img[3, 0] == 1
     assert not nl.needs_rebuild(crossed, crossed_img, box)
+    crossed[3, 0] += 0.06
+    assert nl.needs_rebuild(crossed, crossed_img, box)
 
 
 def test_forces_after_many_rebuilds_in_a_2d_langevin_run(soft_disks_equilibrated):
