@@ -15,7 +15,7 @@ from ._cache import configure as _configure_cache
 
 _configure_cache()  # before any kernel module is imported
 
-from .configurations import initial_state  # noqa: E402, lattice_positions, polydisperse_diameters
+from .configurations import initial_state, lattice_positions, polydisperse_diameters  # noqa: E402
 from .geometry import Box  # noqa: E402
 from .integrators import Langevin, VelocityVerlet  # noqa: E402
 from .mc import Metropolis, MoveSizeTuner  # noqa: E402

@@ -69,14 +69,24 @@ def _wrap(x, img, box):
     n, d = x.shape
     for i in range(n):
         for k in range(d):
-            if x[i, k] < 0.0 or x[i, k] >= box[k]:
-                shift = np.floor(x[i, k] / box[k])
-                x[i, k] -= shift * box[k]
-                # floor can leave x == box[k] by round-off for tiny negative x
-                if x[i, k] >= box[k]:
-                    x[i, k] -= box[k]
-                    shift += 1.0
-                img[i, k] += np.int64(shift)
+            x[i, k], shift = wrap_coordinate(x[i, k], box[k])
+            img[i, k] += shift
+
+
+@njit(inline="always", cache=True)
+def wrap_coordinate(x, length):
+    """``(x', n)`` with ``x' = x - n L`` in ``[0, L)``; ``n`` is the image shift (int64)."""
+    if 0.0 <= x < length:
+        return x, np.int64(0)
+    shift = np.floor(x / length)
+    x -= shift * length
+    # round-off: floor can leave x == L, and x / L can round to -0.0 for subnormal x < 0
+    if x >= length:
+        x -= length
+        shift += 1.0
+    if x < 0.0:
+        x = 0.0
+    return x, np.int64(shift)
 
 
 @njit(inline="always", cache=True)

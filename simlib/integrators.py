@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .geometry import wrap_coordinate
 from .neighbours import build_list
 from .potentials import energy_forces_list
 from .rng import STREAM_LANGEVIN, normal_pair
@@ -144,14 +145,8 @@ def run_dynamics(
                     v[i, k] += 0.5 * dt * f[i, k] * inv_mass
                     dx = v[i, k] * dt
                 move2 += dx * dx
-                xk = x[i, k] + dx
-                if xk < 0.0 or xk >= box[k]:
-                    shift = np.floor(xk / box[k])
-                    xk -= shift * box[k]
-                    if xk >= box[k]:
-                        xk -= box[k]
-                        shift += 1.0
-                    images[i, k] += np.int64(shift)
+                xk, shift = wrap_coordinate(x[i, k] + dx, box[k])
+                images[i, k] += shift
                 x[i, k] = xk
                 delta = xk + images[i, k] * box[k] - reference[i, k]
                 disp2 += delta * delta

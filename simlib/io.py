@@ -102,9 +102,10 @@ def _open_checked(path, kind):
     if not path.exists():
         raise DataFileError(f"{path}: file not found")
     try:
-        ds = xr.load_dataset(path, decode_times=False)
+        ds = xr.load_dataset(path, decode_times=False, engine="netcdf4")
     except Exception as err:  # netCDF4/HDF5 raise many types for a corrupt file
-        raise DataFileError(f"{path}: cannot read netCDF ({type(err).__name__}: {err}); truncated or corrupt?") from None
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise DataFileError(f"{path}: not a readable netCDF file ({reason}); truncated or corrupt?") from None
     found = ds.attrs.get("simlib_kind")
     if found != kind:
         raise DataFileError(f"{path}: expected a simlib {kind} file, found {found or 'a foreign netCDF file'}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import build_list
 from .potentials import move_energy_change
@@ -76,13 +77,8 @@ def run_metropolis(
                 xk = x[i, k] + move_size * (2.0 * draws[2 + k] - 1.0)
                 delta = xk + images[i, k] * box[k] - reference[i, k]
                 disp2 += delta * delta
-                shift = np.floor(xk / box[k])
-                xk -= shift * box[k]
-                if xk >= box[k]:
-                    xk -= box[k]
-                    shift += 1.0
-                trial[k] = xk
-                trial_images[k] = images[i, k] + np.int64(shift)
+                trial[k], shift = wrap_coordinate(xk, box[k])
+                trial_images[k] = images[i, k] + shift
             if disp2 > half_skin2:
                 needed = build_list(x, box, r_list, neighbours, counts)
                 if needed > neighbours.shape[1]:

@@ -86,7 +86,7 @@ class NeighbourList:
     def build(self, positions, images, box):
         """Build the list from wrapped ``positions`` (N, d), growing capacity if needed."""
         n = positions.shape[0]
-        if self.neighbours is None or self.neighbours.shape[0] != n:
+        if self.neighbours is None or self.neighbours.shape != (n, self.capacity):
             self.allocate(n, box)
         while True:
             needed = build_list(positions, box.lengths, self.r_list, self.neighbours, self.counts)
@@ -114,8 +114,10 @@ def build_list(x, box, r_list, neighbours, counts):
     n, d = x.shape
     ncell = np.empty(d, dtype=np.int64)
     use_cells = True
+    # dilute systems: cap at about 2 cells per particle so the cell tables stay O(N)
+    max_per_side = max(3, int((2.0 * n) ** (1.0 / d)))
     for k in range(d):
-        ncell[k] = int(np.floor(box[k] / r_list))
+        ncell[k] = min(int(np.floor(box[k] / r_list)), max_per_side)
         if ncell[k] < 3:
             use_cells = False
     if use_cells:
@@ -270,3 +272,22 @@ def _build_cells(x, box, r_list, ncell, neighbours, counts):
             if count > largest:
                 largest = count
     return largest
+
+
+@njit(cache=True)
+def closest_scaled_pair(x, diameters, box, neighbours, counts):
+    """The listed pair with the smallest ``r / a_ij``: returns ``(i, j, r / a_ij)``."""
+    n, d = x.shape
+    best_i, best_j, best = -1, -1, np.inf
+    for i in range(n):
+        for jj in range(counts[i]):
+            j = neighbours[i, jj]
+            r2 = 0.0
+            for k in range(d):
+                dk = min_image(x[i, k] - x[j, k], box[k], 0.5 * box[k])
+                r2 += dk * dk
+            a_ij = 0.5 * (diameters[i] + diameters[j])
+            ratio2 = r2 / (a_ij * a_ij)
+            if ratio2 < best:
+                best_i, best_j, best = i, j, ratio2
+    return best_i, best_j, np.sqrt(best)

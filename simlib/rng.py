@@ -23,8 +23,7 @@ STREAM_VELOCITIES = 4
 STREAM_PLACEMENT = 5
 
 _PARITY = np.uint64(0x1BD11BDAA9FC1A22)
-_MASK53 = np.uint64((1 << 53) - 1)
-_TWO_M53 = 1.0 / 9007199254740992.0
+_TWO_M52 = 1.0 / 4503599627370496.0
 
 
 @njit(inline="always", cache=True)
@@ -72,8 +71,12 @@ def threefry2x64(c0, c1, k0, k1):
 
 @njit(inline="always", cache=True)
 def to_unit_open(word):
-    """Map a uint64 to a double in the open interval (0, 1) (53 random bits)."""
-    return ((word >> np.uint64(11)) + 0.5) * _TWO_M53
+    """Map a uint64 to a double in the open interval (0, 1) (52 random bits).
+
+    ``(m + 0.5) / 2^52`` with ``m < 2^52`` is exact in a double, so neither 0 nor 1
+    can occur (with 53 bits the largest word would round to exactly 1.0).
+    """
+    return ((word >> np.uint64(12)) + 0.5) * _TWO_M52
 
 
 @njit(cache=True)

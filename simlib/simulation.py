@@ -13,7 +13,7 @@ import numpy as np
 
 from .integrators import LIST_OVERFLOW, NON_FINITE, OK, TOO_FAST, VERLET, run_dynamics
 from .mc import Metropolis, run_metropolis
-from .neighbours import NeighbourList
+from .neighbours import NeighbourList, closest_scaled_pair
 from .potentials import HARD, energy_forces_list
 from .state import kinetic_energy, pressure, total_momentum
 
@@ -117,26 +117,22 @@ class Simulation:
             self.nlist.neighbours, self.nlist.counts, self.forces,
         )
 
+    # closer than this fraction of a_ij at the start is an overlap, not a configuration
+    overlap_ratio = 0.5
+
     def _check_start(self):
         st = self.state
-        if not np.isfinite(self._energy):
-            i, j, r = self._closest_pair()
+        if self.potential.kind == "ideal":
+            return
+        i, j, ratio = closest_scaled_pair(
+            st.positions, st.diameters, st.box.lengths, self.nlist.neighbours, self.nlist.counts
+        )
+        limit = 1.0 if self.potential.kind == "hard" else self.overlap_ratio
+        if i >= 0 and (ratio < limit or not np.isfinite(self._energy)):
             raise SimulationError(
-                f"overlapping particles at start: particles {i} and {j} are {r:.3g} apart "
-                f"(step {st.step}); use a lower density or a lattice start"
+                f"overlapping particles at start: particles {i} and {j} are {ratio:.3g} a_ij apart "
+                f"(step {st.step}); use a lower density, a lattice start or a random non-overlapping placement"
             )
-
-    def _closest_pair(self):
-        st = self.state
-        best = (0, 0, np.inf)
-        for i in range(st.n):
-            for jj in range(self.nlist.counts[i]):
-                j = self.nlist.neighbours[i, jj]
-                dr = st.box.minimum_image(st.positions[i] - st.positions[j])
-                r = float(np.sqrt(dr @ dr))
-                if r < best[2]:
-                    best = (i, int(j), r)
-        return best
 
     # -- running ----------------------------------------------------------------
     def run(self, n_steps, every=None, callback=None):
@@ -184,11 +180,11 @@ class Simulation:
             status, done, info = result[0], result[1], result[-1]
             if status == OK:
                 break
-            self._restore(snap)
             if status == LIST_OVERFLOW:
                 self.nlist.capacity = int(np.ceil(1.25 * info))
-                self._restore(snap)
+                self._restore(snap)  # rebuilds the list with the new capacity
                 continue
+            self._restore(snap)
             bad_step = st.step + done + 1
             t_bad = st.time_origin + (bad_step - st.step_origin) * st.dt
             if status == TOO_FAST:

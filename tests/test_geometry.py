@@ -37,13 +37,6 @@ def test_wrap_special_values_stay_in_box_and_keep_unwrapped_position(lengths):
         _check_wrapped(box, before, pos, img)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG simlib/geometry.py _wrap (same code in integrators.run_dynamics and "
-    "mc.run_metropolis): for the smallest negative subnormals x / L underflows to -0.0, "
-    "floor gives -0.0, nothing is subtracted and x stays negative (outside [0, L)); "
-    "fix: after the shift, 'if x < 0.0: x = 0.0' (a change far below one ulp of L)",
-)
 def test_wrap_smallest_negative_subnormal_stays_in_box():
     box = Box.cube(10.0, 2)
     before, pos, img = _wrap(box, [[-np.nextafter(0.0, 1.0), -2e-323]])

@@ -77,12 +77,6 @@ def test_unit_interval_mapping_smallest_word_is_strictly_positive():
     assert rng.to_unit_open(U64(0)) > 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG simlib/rng.py to_unit_open: ((w >> 11) + 0.5) * 2**-53 rounds to exactly 1.0 "
-    "for w >> 11 == 2**53 - 1 (2**53 - 0.5 is not representable), so 'open interval (0, 1)' "
-    "fails; use ((w >> 12) + 0.5) * 2**-52",
-)
 def test_unit_interval_mapping_largest_word_is_strictly_below_one():
     assert rng.to_unit_open(U64(MAX64)) < 1.0
 
