@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+import numba
+
 from .config import ConfigError
 from .io import DataFileError
 from .simulation import SimulationError
@@ -29,8 +31,11 @@ def run_script(snakemake, main):
         handle.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
         handle.flush()
 
+    # numba threads follow the rule's `threads:` so parallel jobs never oversubscribe cores
+    threads = max(1, min(int(getattr(snakemake, "threads", 1)), numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
     try:
-        log(f"rule {rule}: start {dict(snakemake.wildcards.items())}")
+        log(f"rule {rule}: start {dict(snakemake.wildcards.items())} threads={threads}")
         main(snakemake, log)
         log(f"rule {rule}: done in {time.perf_counter() - start:.1f} s")
     except KNOWN_ERRORS as err:
