@@ -32,7 +32,7 @@ def compare(reference, rerun, sigmas=3.0, bitwise=False):
             continue
         problems = []
         for column in ref.columns:
-            if column.endswith("_err") or column not in new.columns:
+            if (column.endswith("_err") and not bitwise) or column not in new.columns:
                 if column not in new.columns:
                     problems.append(f"{column}: missing in rerun")
                 continue
@@ -44,17 +44,17 @@ def compare(reference, rerun, sigmas=3.0, bitwise=False):
 
 def _check(column, a, b, ref, new, run, sigmas, bitwise):
     if isinstance(a, str) or isinstance(b, str):
-        return [] if str(a) == str(b) else [f"{column}: {a!r} != {b!r}"]
+        return [] if str(a) == str(b) else [f"{column}: {a} != {b}"]
     if pd.isna(a) and pd.isna(b):
         return []
     if bitwise or f"{column}_err" not in ref.columns:
-        return [] if a == b else [f"{column}: {a!r} != {b!r}"]
+        return [] if a == b else [f"{column}: {float(a)!r} != {float(b)!r}"]
     err = math.hypot(ref.at[run, f"{column}_err"], new.at[run, f"{column}_err"])
     if pd.isna(err):
-        return [] if a == b else [f"{column}: {a!r} != {b!r} (no error bar)"]
+        return [] if a == b else [f"{column}: {float(a)!r} != {float(b)!r} (no error bar)"]
     if abs(a - b) <= sigmas * err:
         return []
-    return [f"{column}: {a:.6g} vs {b:.6g} differ by {abs(a - b) / err:.1f} sigma (> {sigmas})"]
+    return [f"{column}: {float(a):.6g} vs {float(b):.6g} differ by {abs(a - b) / err:.1f} sigma (> {sigmas})"]
 
 
 def main(argv=None):
@@ -68,11 +68,15 @@ def main(argv=None):
     for path in (args.reference, args.rerun):
         try:
             frame = pd.read_csv(path)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            print(f"error: cannot read {path}: {err}", file=sys.stderr)
+        except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            print(f"error: cannot read {path}: {reason}", file=sys.stderr)
             return 2
         if "run" not in frame.columns:
             print(f"error: {path} has no 'run' column: not a simlib summary.csv", file=sys.stderr)
+            return 2
+        if not frame["run"].is_unique:
+            print(f"error: {path} lists a run more than once: not a simlib summary.csv", file=sys.stderr)
             return 2
         frames.append(frame)
     results = compare(*frames, sigmas=args.sigmas, bitwise=args.bitwise)

@@ -63,6 +63,11 @@ def validate_config(config, schema_path):
     with open(schema_path) as handle:
         schema = yaml.safe_load(handle)
     base = jsonschema.validators.validator_for(schema)
+    # JSON Schema counts 64.0 as an integer; a particle number or sweep count must be a true int
+    strict_types = base.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    base = jsonschema.validators.extend(base, type_checker=strict_types)
     validator = _fill_defaults(base)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
@@ -82,12 +87,19 @@ def check_consistency(config):
             raise ConfigError(
                 f"config key 'system.box': {box} is smaller than twice {section}.potential.r_cut = {r_cut}"
             )
-    spacing = box / (int(round(system["n"] ** (1 / system["dim"]))) + 1)
+    from .configurations import lattice_spacing
+    from .geometry import Box
+
+    spacing = lattice_spacing(system["n"], Box.cube(box, system["dim"]))
     if spacing < 1.0:
         raise ConfigError(
             f"config key 'system.n': {system['n']} particles in a box of {box} put lattice sites "
             f"{spacing:.3g} apart (< 1 diameter): density too high"
         )
+    for name in ("quench", "production"):
+        dr = config["lj_mc"][name].get("move_size")
+        if dr is not None and dr >= box / 2:
+            raise ConfigError(f"config key 'lj_mc.{name}.move_size': {dr} is not below half the box ({box / 2})")
     for dr in config["lj_mc"]["acceptance"]["move_sizes"]:
         if dr >= box / 2:
             raise ConfigError(f"config key 'lj_mc.acceptance.move_sizes': {dr} is not below half the box ({box / 2})")

@@ -96,6 +96,14 @@ def atomic_path(path):
         raise
 
 
+def remove_stale_temporaries(path):
+    """Delete temporary files that a killed :func:`atomic_path` write left beside ``path``."""
+    path = Path(path)
+    if path.parent.exists():
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def _open_checked(path, kind):
     """Open a netCDF file with xarray and check it is a simlib file of ``kind``."""
     path = Path(path)
@@ -281,6 +289,8 @@ class TrajectoryWriter:
         self.partial = self.path.parent / f".{self.path.name}.part"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._nc = None
+        if resume_frames is not None and resume_frames > 0 and not self.partial.exists():
+            raise DataFileError(f"{self.partial}: partial trajectory missing; cannot resume at frame {resume_frames}")
         if resume_frames is not None and self.partial.exists():
             try:
                 nc = netCDF4.Dataset(self.partial, "a")

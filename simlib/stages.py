@@ -36,7 +36,7 @@ from pathlib import Path
 from .configurations import initial_state
 from .geometry import Box
 from .integrators import Langevin, VelocityVerlet
-from .io import DataFileError, TrajectoryWriter, load_state, save_state, save_thermo
+from .io import DataFileError, TrajectoryWriter, load_state, remove_stale_temporaries, save_state, save_thermo
 from .mc import Metropolis, MoveSizeTuner
 from .potentials import Potential
 from .simulation import Simulation, tune_move_size
@@ -186,7 +186,15 @@ def run_stage(
     digest = spec_digest(stage, potential, str(state_in) if not isinstance(state_in, dict) else state_in)
     config = config if config is not None else {"stage": stage, "potential": potential}
 
+    for target in (state_out, thermo_out, trajectory_out, checkpoint):
+        if target is not None:
+            remove_stale_temporaries(target)
     resumed = _try_resume(checkpoint, digest, log)
+    if resumed is not None and traj_steps is not None and resumed[2] > 0:
+        partial = Path(trajectory_out).parent / f".{Path(trajectory_out).name}.part"
+        if not partial.exists():
+            log(f"ignoring checkpoint {checkpoint}: its partial trajectory {partial} is gone")
+            resumed = None
     if resumed is not None:
         state, rows, frames, tuned_move, step_start = resumed
         if tuned_move is not None:
@@ -257,10 +265,12 @@ def run_stage(
     wall = time.perf_counter() - wall0
     save_thermo(thermo_out, rows, config, state.seed)
     save_state(state_out, state, pot, method, config, extra={"move_size": tuned_move})
-    if writer is not None:
-        writer.close()
+    # the checkpoint goes before the trajectory is renamed into place: a kill in
+    # between then restarts the stage from scratch instead of resuming without frames
     if checkpoint.exists():
         checkpoint.unlink()
+    if writer is not None:
+        writer.close()
     steps = length - done_at_start
     return {
         "wall_seconds": wall,

@@ -107,19 +107,7 @@ CONFIG_CASES = {
     "dr_stage_above_half_box": ({"lj_mc.production.move_size": 7.0},
                                 [K("lj_mc.production.move_size"), "half the box"]),
 }
-CONFIG_XFAIL = {
-    "N_integral_float": (
-        "simlib/config.py validate_config(): JSON Schema counts 64.0 as an integer, so `system.n: 64.0` "
-        "passes `snakemake -n`; every stage job then fails at run time with 'system: n must be an "
-        "integer >= 2, got 64.0' (simlib/configurations.py initial_state rejects floats)"
-    ),
-    "dr_stage_above_half_box": (
-        "simlib/config.py check_consistency() checks Delta r < L/2 only for lj_mc.acceptance.move_sizes, not "
-        "for the move_size of a stage (lj_mc.quench/production.move_size): `snakemake -n` accepts "
-        "move_size 7 in a box of 12; the real run fails only once the job starts, with "
-        "'metropolis.move_size must be smaller than half the box', which does not name the config key"
-    ),
-}
+CONFIG_XFAIL = {}
 
 
 @pytest.mark.parametrize(
