@@ -112,8 +112,11 @@ def _whole(value, unit, name):
 
 
 def make_initial_state(system):
-    """A lattice (or random) start from ``{"n", "box", "dim", "polydispersity", "seed", ...}``."""
-    allowed = {"n", "box", "dim", "polydispersity", "seed", "arrangement", "mass"}
+    """A lattice (or random) start from ``{"n", "box", "dim", "polydispersity", "seed", ...}``.
+
+    Velocities are zero (the course's start) unless ``kT`` is given (Maxwell-Boltzmann).
+    """
+    allowed = {"n", "box", "dim", "polydispersity", "seed", "arrangement", "mass", "kT"}
     unknown = set(system) - allowed
     if unknown:
         raise StageError(f"system: unknown key(s) {sorted(unknown)}")
@@ -122,6 +125,7 @@ def make_initial_state(system):
         return initial_state(
             system["n"], box, system["seed"], polydispersity=system.get("polydispersity", 0.0),
             arrangement=system.get("arrangement", "lattice"), mass=system.get("mass", 1.0),
+            kT=system.get("kT"),
         )
     except KeyError as err:
         raise StageError(f"system: missing key {err.args[0]!r}") from None

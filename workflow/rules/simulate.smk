@@ -247,6 +247,7 @@ rule free_particle:
             "dim": config["system"]["dim"],
             "seed": int(w.seed),
             "mass": FREE["mass"],
+            "kT": FREE["kT"],
         },
         checkpoint_seconds=config["checkpoint_seconds"],
         expect_system=config["system"],
