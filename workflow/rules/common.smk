@@ -41,9 +41,13 @@ def with_kT(stage, kT):
     return {**stage, "kT": float(kT)}
 
 
-def provenance(wildcards, **extra):
-    """What every output records of the configuration that made it."""
-    return {"config": config, "wildcards": dict(wildcards.items()), **extra}
+def provenance(wildcards):
+    """What every output records of the configuration that made it.
+
+    Takes only ``wildcards``: Snakemake would pass resources (in no fixed order) to
+    a function with ``**kwargs``, and changed params make every job rerun.
+    """
+    return {"config": config, "wildcards": dict(wildcards.items())}
 
 
 def lj_runs():
