@@ -96,6 +96,13 @@ def atomic_path(path):
         raise
 
 
+def write_netcdf(path, ds):
+    """Write an xarray Dataset as NETCDF4 atomically, without fill values."""
+    encoding = {name: {"_FillValue": None} for name in ds.variables}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+
+
 def remove_stale_temporaries(path):
     """Delete temporary files that a killed :func:`atomic_path` write left beside ``path``."""
     path = Path(path)
@@ -164,9 +171,7 @@ def save_state(path, state, potential=None, method=None, config=None, extra=None
     ds.attrs["method"] = json.dumps(_as_dict(method))
     ds.attrs["method_name"] = type(method).__name__ if method is not None else ""
     ds.attrs["extra"] = json.dumps(extra or {}, default=str)
-    encoding = {name: {"_FillValue": None} for name in ds.variables}
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+    write_netcdf(path, ds)
 
 
 def _as_dict(obj):
@@ -255,9 +260,7 @@ def thermo_dataset(rows, config=None, seed=None):
 def save_thermo(path, rows, config=None, seed=None):
     """Write thermo rows atomically; returns the Dataset."""
     ds = thermo_dataset(rows, config, seed)
-    encoding = {name: {"_FillValue": None} for name in ds.variables}
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+    write_netcdf(path, ds)
     return ds
 
 

@@ -26,7 +26,7 @@ from .analysis import (
     local_density_fluctuation,
     mean_with_error,
 )
-from .io import atomic_path, load_thermo, load_trajectory
+from .io import atomic_path, load_thermo, load_trajectory, write_netcdf
 
 DEFAULTS = {
     "equilibrated_fraction": 0.5,
@@ -164,9 +164,7 @@ def save_dataset(path, ds, attrs=None):
     ds = ds.copy()
     ds.attrs.update(attrs or {})
     ds.attrs["simlib_kind"] = "analysis"
-    encoding = {name: {"_FillValue": None} for name in ds.variables}
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
+    write_netcdf(path, ds)
 
 
 def summary_table(json_paths):
