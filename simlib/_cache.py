@@ -1,10 +1,12 @@
-"""Point numba's on-disk cache at a directory keyed by the hash of simlib's sources.
+"""Point numba's on-disk cache at a directory keyed by the hash of simlib's kernel sources.
 
 numba invalidates a cached kernel only when the kernel's *own* source file
 changes. A kernel in ``integrators.py`` that inlines a pair function from
 ``potentials.py`` would otherwise keep running the old pair function after an
-edit or an upgrade. Keying the cache directory by a hash of every simlib source
-file makes any change start from a fresh cache. ``NUMBA_CACHE_DIR``, if set, is
+edit or an upgrade. Keying the cache directory by a hash of every engine module that
+holds or inlines a kernel (those that import numba) makes any kernel change start
+from a fresh cache, while an edit of the pipeline glue (figures, config, stages)
+recompiles nothing. ``NUMBA_CACHE_DIR``, if set, is
 used as the parent directory.
 """
 
@@ -15,10 +17,21 @@ from pathlib import Path
 import numba
 
 
+def kernel_sources():
+    """Engine modules whose code numba compiles: every ``simlib`` module importing numba."""
+    package = Path(__file__).resolve().parent
+    pipeline = package / "pipeline"
+    return [
+        path
+        for path in sorted(package.rglob("*.py"))
+        if pipeline not in path.parents and b"numba" in path.read_bytes() and path.name != "_cache.py"
+    ]
+
+
 def source_hash():
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
+    for path in kernel_sources():
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -129,7 +129,7 @@ def test_bad_config_stops_with_one_line(case, tmp_path):
 # --------------------------------------------------------------------------------------
 def _valid_state():
     import simlib
-    from simlib.stages import make_initial_state
+    from simlib.pipeline.stages import make_initial_state
 
     state = make_initial_state({"n": 64, "box": 12.0, "dim": 2, "seed": 7})
     return state, simlib.Potential("soft12", r_cut=3.0), simlib.Langevin(kT=5.0, dt=0.01)
@@ -140,7 +140,7 @@ def _write_state(path, **kind):
     import simlib
     import xarray as xr
     from simlib.io import save_state, save_thermo
-    from simlib.stages import make_initial_state
+    from simlib.pipeline.stages import make_initial_state
 
     state, pot, method = _valid_state()
     case = kind["case"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from simlib.config import schema_markdown, schema_rows, validate_config
+from simlib.pipeline.config import schema_markdown, schema_rows, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "config" / "schema.yaml"

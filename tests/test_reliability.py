@@ -4,7 +4,7 @@ Kill-and-resume (issue: "a stage killed with SIGKILL at any moment, then rerun, 
 from its last checkpoint, and its final outputs are bit-identical to those of an
 uninterrupted run"):
 
-* ``simlib.stages.run_stage`` runs in a subprocess with ``checkpoint_seconds=0`` (a
+* ``simlib.pipeline.stages.run_stage`` runs in a subprocess with ``checkpoint_seconds=0`` (a
   checkpoint after every thermo chunk). It is SIGKILLed once after three checkpoints
   have appeared, then three more times at a random moment after each resume began
   (seeded, so a failure can be replayed), each time leaving no final output; the fifth
@@ -19,7 +19,7 @@ uninterrupted run"):
   ``checkpoint_seconds: 0.001``. Either the job's python process alone or the whole
   Snakemake process group is SIGKILLed after three checkpoints; ``--rerun-incomplete``
   (after ``--unlock`` when Snakemake itself was killed) finishes the job, whose data
-  hashes (``simlib.manifest.data_hash``) equal those of a straight run.
+  hashes (``simlib.pipeline.manifest.data_hash``) equal those of a straight run.
 
 The compare command (``python -m simlib.compare``) is run on a synthetic summary.csv
 with the columns of the real one.
@@ -65,13 +65,13 @@ def _env():
 # --------------------------------------------------------------------------------------
 # helpers: run a stage in a subprocess, kill it, compare files bitwise
 # --------------------------------------------------------------------------------------
-# The runner calls simlib.stages.run_stage exactly as workflow/scripts/run_stage.py does.
+# The runner calls simlib.pipeline.stages.run_stage exactly as workflow/scripts/run_stage.py does.
 # ``die_after`` emulates a SIGKILL at one exact moment (inside a checkpoint write, or
 # during the final write-out) by wrapping a function run_stage calls so that the
 # process kills itself there.
 RUNNER = r"""
 import json, os, signal, sys
-import simlib.stages as stages
+import simlib.pipeline.stages as stages
 
 args = json.loads(sys.argv[1])
 die_after = args.pop("die_after", None)
@@ -228,7 +228,7 @@ def assert_no_outputs(workdir):
 
 
 # --------------------------------------------------------------------------------------
-# kill-and-resume at the simlib.stages level
+# kill-and-resume at the simlib.pipeline.stages level
 # --------------------------------------------------------------------------------------
 # Each stage takes a few seconds with a checkpoint after every thermo chunk (~100 chunks).
 STAGES = {
@@ -460,7 +460,7 @@ def _start_and_kill(workdir, configfile, what):
 
 
 def _assert_resumed_and_bitwise(workdir, straight):
-    from simlib.manifest import data_hash
+    from simlib.pipeline.manifest import data_hash
 
     log = (workdir / "logs/lj/p0.0/seed7/T0.2.log").read_text()
     assert "resuming from checkpoint" in log, log[-2000:]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # simlib importable even without an install
 
-from simlib.config import ConfigError, validate_config
+from simlib.pipeline.config import ConfigError, validate_config
 
 try:
     validate_config(config, workflow.source_path("../../config/schema.yaml"))

@@ -1,11 +1,11 @@
-"""Key numbers and figure datasets of one run (calls simlib.postprocess)."""
+"""Key numbers and figure datasets of one run (calls simlib.pipeline.postprocess)."""
 
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
 
-from simlib.postprocess import analyse_run, save_dataset, write_json
-from simlib.smk import run_script
+from simlib.pipeline.postprocess import analyse_run, save_dataset, write_json
+from simlib.pipeline.smk import run_script
 
 
 def main(smk, log):

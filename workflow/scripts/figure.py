@@ -1,11 +1,11 @@
-"""Draw one report figure: simlib.figures.<params.figure>(inputs, output, **params.options)."""
+"""Draw one report figure: simlib.pipeline.figures.<params.figure>(inputs, output, **params.options)."""
 
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
 
-from simlib import figures
-from simlib.smk import run_script
+from simlib.pipeline import figures
+from simlib.pipeline.smk import run_script
 
 
 def main(smk, log):

@@ -4,8 +4,8 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
 
-from simlib.manifest import write_manifest
-from simlib.smk import run_script
+from simlib.pipeline.manifest import write_manifest
+from simlib.pipeline.smk import run_script
 
 
 def main(smk, log):

@@ -1,11 +1,11 @@
-"""Run one simulation stage (a thin wrapper around simlib.stages.run_stage)."""
+"""Run one simulation stage (a thin wrapper around simlib.pipeline.stages.run_stage)."""
 
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
 
-from simlib.smk import run_script
-from simlib.stages import run_stage
+from simlib.pipeline.smk import run_script
+from simlib.pipeline.stages import run_stage
 
 
 def main(smk, log):

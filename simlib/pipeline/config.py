@@ -87,8 +87,8 @@ def check_consistency(config):
             raise ConfigError(
                 f"config key 'system.box': {box} is smaller than twice {section}.potential.r_cut = {r_cut}"
             )
-    from .configurations import lattice_spacing
-    from .geometry import Box
+    from ..configurations import lattice_spacing
+    from ..geometry import Box
 
     spacing = lattice_spacing(system["n"], Box.cube(box, system["dim"]))
     if spacing < 1.0:

@@ -1,6 +1,6 @@
 """Glue for Snakemake scripts: logging to the rule's log and one-line errors.
 
-A workflow script does ``from simlib.smk import run_script`` and hands it a
+A workflow script does ``from simlib.pipeline.smk import run_script`` and hands it a
 ``main(snakemake, log)`` function. Known errors (bad config, bad input file,
 numerical blow-up) end the job with one line naming the problem, written to the
 rule's log and to the terminal, and exit code 1; no traceback unless
@@ -14,8 +14,8 @@ import time
 import numba
 
 from .config import ConfigError
-from .io import DataFileError
-from .simulation import SimulationError
+from ..io import DataFileError
+from ..simulation import SimulationError
 from .stages import StageError
 
 KNOWN_ERRORS = (ConfigError, DataFileError, SimulationError, StageError, ValueError)

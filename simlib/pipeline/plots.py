@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import EllipseCollection  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from ..io import atomic_path  # noqa: E402
 
 STYLE = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.grid": False}
 

@@ -13,8 +13,8 @@ import pandas as pd
 import xarray as xr
 
 from . import plots
-from .analysis import langevin_free_msd
-from .io import load_thermo, load_trajectory
+from ..analysis import langevin_free_msd
+from ..io import load_thermo, load_trajectory
 
 
 def _json(path):

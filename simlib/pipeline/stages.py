@@ -33,13 +33,13 @@ import math
 import time
 from pathlib import Path
 
-from .configurations import initial_state
-from .geometry import Box
-from .integrators import Langevin, VelocityVerlet
-from .io import DataFileError, TrajectoryWriter, load_state, remove_stale_temporaries, save_state, save_thermo
-from .mc import Metropolis, MoveSizeTuner
-from .potentials import Potential
-from .simulation import Simulation, tune_move_size
+from ..configurations import initial_state
+from ..geometry import Box
+from ..integrators import Langevin, VelocityVerlet
+from ..io import DataFileError, TrajectoryWriter, load_state, remove_stale_temporaries, save_state, save_thermo
+from ..mc import Metropolis, MoveSizeTuner
+from ..potentials import Potential
+from ..simulation import Simulation, tune_move_size
 
 METHOD_KEYS = {
     "langevin": {"method", "kT", "dt", "friction", "scheme", "duration"},

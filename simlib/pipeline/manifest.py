@@ -15,7 +15,7 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
-from .io import atomic_path, provenance
+from ..io import atomic_path, provenance
 
 
 def data_hash(path):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .analysis import (
+from ..analysis import (
     MSD,
     RDF,
     VACF,
@@ -26,7 +26,7 @@ from .analysis import (
     local_density_fluctuation,
     mean_with_error,
 )
-from .io import atomic_path, load_thermo, load_trajectory, write_netcdf
+from ..io import atomic_path, load_thermo, load_trajectory, write_netcdf
 
 DEFAULTS = {
     "equilibrated_fraction": 0.5,
