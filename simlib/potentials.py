@@ -15,7 +15,9 @@ Kinds
 -----
 ``soft12``   ``U = eps (a/r)^12 - eps (a/r_c)^12`` for ``r < r_c`` (course: r_c = 3.0).
 ``lj``       ``U = 4 eps [(a/r)^12 - (a/r)^6] + C``, ``C`` such that ``U(r_c) = 0``
-             (course: r_c = 2.5). The minimum is at ``r = 2^(1/6) a``.
+             (``shift=True``, the default) or ``C = 0`` (``shift=False``: truncated and
+             unshifted, the course's md.cpp/mc.cpp convention and that of the LJ-fluid
+             literature's tail-corrected data). The minimum is at ``r = 2^(1/6) a``.
 ``lj_smooth`` force-shifted LJ, ``U = U0(r) - U0(r_c) - U0'(r_c) (r - r_c)``: energy
              and force both vanish at ``r_c`` (course final exam: r_c = 2.0).
 ``hard``     hard disks / spheres: infinite energy when ``r < a_ij``, else zero.
@@ -36,6 +38,7 @@ LJ = 1
 LJ_SMOOTH = 2
 HARD = 3
 IDEAL = 4
+LJ_UNSHIFTED = 5  # kernel code of ``Potential("lj", shift=False)``; not a kind of its own
 
 KINDS = {"soft12": SOFT12, "lj": LJ, "lj_smooth": LJ_SMOOTH, "hard": HARD, "ideal": IDEAL}
 
@@ -57,12 +60,20 @@ class Potential:
         Add the analytic long-range correction of U and P beyond ``r_cut`` (``lj``
         in 3D only), as LAMMPS ``pair_modify tail yes``: it corrects for the
         truncated (unshifted) tail; the shift inside ``r_cut`` is not undone.
+        With ``shift=False`` this is the standard tail correction of the
+        truncated LJ fluid.
+    shift : bool, default True
+        ``lj`` only: shift the pair energy to zero at ``r_cut``. ``False`` keeps the
+        truncated, unshifted potential (a jump of ``-U_LJ(r_cut)`` at the cut-off),
+        valid for Monte Carlo and Langevin; NVE refuses it because energy is not
+        conserved across the jump.
     """
 
     kind: str
     r_cut: float = 2.5
     epsilon: float = 1.0
     tail_correction: bool = False
+    shift: bool = True
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -73,9 +84,15 @@ class Potential:
             raise ValueError(f"potential.epsilon must be positive, got {self.epsilon}")
         if self.tail_correction and self.kind != "lj":
             raise ValueError("potential.tail_correction is only defined for kind 'lj'")
+        if not isinstance(self.shift, (bool, np.bool_)):
+            raise ValueError(f"potential.shift must be true or false, got {self.shift!r}")
+        if not self.shift and self.kind != "lj":
+            raise ValueError("potential.shift=False is only defined for kind 'lj'")
 
     @property
     def code(self):
+        if self.kind == "lj" and not self.shift:
+            return LJ_UNSHIFTED
         return KINDS[self.kind]
 
     def interaction_range(self, diameters):
@@ -145,6 +162,8 @@ def pair_energy_force(kind, r2, a_ij, eps, r_cut):
         return eps * (s12 - c6 * c6), 12.0 * eps * s12 * inv_r2
     if kind == LJ:
         return 4.0 * eps * (s12 - s6 - c6 * c6 + c6), 24.0 * eps * (2.0 * s12 - s6) * inv_r2
+    if kind == LJ_UNSHIFTED:
+        return 4.0 * eps * (s12 - s6), 24.0 * eps * (2.0 * s12 - s6) * inv_r2
     # LJ_SMOOTH: subtract the value and the slope of the plain LJ at r_cut
     c12 = c6 * c6
     u_c = 4.0 * eps * (c12 - c6)

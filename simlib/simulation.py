@@ -14,7 +14,7 @@ import numpy as np
 from .integrators import LIST_OVERFLOW, NON_FINITE, OK, TOO_FAST, VERLET, run_dynamics
 from .mc import Metropolis, run_metropolis
 from .neighbours import NeighbourList, closest_scaled_pair
-from .potentials import HARD, energy_forces_list
+from .potentials import HARD, LJ_UNSHIFTED, energy_forces_list
 from .state import kinetic_energy, pressure, total_momentum
 
 
@@ -50,6 +50,11 @@ class Simulation:
         self.is_mc = isinstance(method, Metropolis)
         if potential.kind == "hard" and not self.is_mc:
             raise ValueError("potential.kind 'hard' is for Monte Carlo only")
+        if potential.code == LJ_UNSHIFTED and not self.is_mc and method.code == VERLET:
+            raise ValueError(
+                "potential.shift=False is refused for NVE: energy is not conserved across an "
+                "unshifted cut-off; use shift=True (or lj_smooth) for velocity Verlet"
+            )
         r_int = potential.interaction_range(state.diameters)
         if np.any(state.box.lengths < 2.0 * r_int):
             raise ValueError(

@@ -249,3 +249,27 @@ def test_bad_potential_parameters_raise_value_error_naming_them(field, value):
     kwargs = {"kind": "lj", "r_cut": 2.5, field: value}
     with pytest.raises(ValueError, match=field):
         Potential(**kwargs)
+
+
+def test_unshifted_lj_differs_by_the_cutoff_value_and_has_the_same_force():
+    """shift=False: U_unshifted(r) = U_shifted(r) + 4 eps (a^12/rc^12 - a^6/rc^6) inside r_c."""
+    rc = 2.5
+    r = np.linspace(0.9, 2.49, 50)
+    u_s, f_s = Potential("lj", r_cut=rc).pair(r, 1.1)
+    u_u, f_u = Potential("lj", r_cut=rc, shift=False).pair(r, 1.1)
+    u_rc = 4.0 * ((1.1 / rc) ** 12 - (1.1 / rc) ** 6)
+    np.testing.assert_allclose(u_u - u_s, u_rc, rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(f_u, f_s)
+    u_out, f_out = Potential("lj", r_cut=rc, shift=False).pair(np.array([rc, 3.0]))
+    assert np.all(u_out == 0.0) and np.all(f_out == 0.0)
+
+
+def test_unshifted_lj_refused_for_nve_and_other_kinds():
+    state = simlib.initial_state(16, Box.cube(8.0, 2), seed=1, kT=1.0)
+    pot = Potential("lj", r_cut=2.5, shift=False)
+    simlib.Simulation(state, pot, simlib.Langevin(kT=1.0, dt=0.005))
+    simlib.Simulation(state, pot, simlib.Metropolis(kT=1.0, move_size=0.1))
+    with pytest.raises(ValueError, match="shift=False is refused for NVE"):
+        simlib.Simulation(state, pot, simlib.VelocityVerlet(dt=0.001))
+    with pytest.raises(ValueError, match="only defined for kind 'lj'"):
+        Potential("soft12", r_cut=3.0, shift=False)

@@ -54,8 +54,8 @@ class StageError(ValueError):
 
 
 def make_potential(spec):
-    """A :class:`Potential` from ``{"kind", "r_cut", "epsilon", "tail_correction"}``."""
-    allowed = {"kind", "r_cut", "epsilon", "tail_correction"}
+    """A :class:`Potential` from ``{"kind", "r_cut", "epsilon", "tail_correction", "shift"}``."""
+    allowed = {"kind", "r_cut", "epsilon", "tail_correction", "shift"}
     unknown = set(spec) - allowed
     if unknown:
         raise StageError(f"potential: unknown key(s) {sorted(unknown)}")
