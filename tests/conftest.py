@@ -1,5 +1,11 @@
-"""Shared fixtures for the engine tests (rng, geometry, potentials, neighbours,
-integrators, mc, simulation)."""
+"""Shared fixtures: the engine tests' systems (rng, geometry, potentials, neighbours,
+integrators, mc, simulation) and one complete workflow run of config/test.yaml that the
+workflow and sweep tests share."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +80,30 @@ def block_mean_and_error(samples, n_blocks=20):
 @pytest.fixture
 def block_stats():
     return block_mean_and_error
+
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def run_workflow(workdir, *extra, cores=4, cache=None, check=True, configfile=None):
+    """Run the workflow on config/test.yaml (or ``configfile``) in ``workdir``."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    cmd = SNAKEMAKE + [
+        "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(configfile or REPO / "config" / "test.yaml"), "--cores", str(cores), *extra,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake failed ({out.returncode}):\n{out.stderr[-5000:]}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def complete_run(tmp_path_factory):
+    """The test config run once to completion, on an empty numba cache with 4 parallel jobs."""
+    workdir = tmp_path_factory.mktemp("run1")
+    run_workflow(workdir, cache=tmp_path_factory.mktemp("cache1"))
+    return workdir

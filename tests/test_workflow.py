@@ -5,7 +5,6 @@ sanity checks; the tight physics tests live beside each module.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,30 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def run_workflow(workdir, *extra, cores=4, cache=None, check=True):
-    env = dict(os.environ)
-    if cache is not None:
-        env["NUMBA_CACHE_DIR"] = str(cache)
-    cmd = SNAKEMAKE + [
-        "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(REPO / "config" / "test.yaml"), "--cores", str(cores), *extra,
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
-    if check and out.returncode != 0:
-        raise AssertionError(f"snakemake failed ({out.returncode}):\n{out.stderr[-5000:]}")
-    return out
+from conftest import REPO, SNAKEMAKE, run_workflow
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    """The test config run once on an empty numba cache with 4 parallel jobs."""
-    workdir = tmp_path_factory.mktemp("run1")
-    run_workflow(workdir, cache=tmp_path_factory.mktemp("cache1"))
-    return workdir
+def first_run(complete_run):
+    return complete_run
 
 
 def test_every_figure_summary_and_manifest_exist(first_run):

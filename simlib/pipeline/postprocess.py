@@ -3,7 +3,10 @@
 :func:`analyse_run` reads a run's thermo (and trajectory, if any) and returns the
 run's key numbers with error bars as a flat dict, plus datasets for the figures
 (structure: g(r), S(k); dynamics: MSD, VACF). :func:`summary_table` collects the
-dicts of all runs into ``summary.csv``. Reduced LJ units throughout.
+dicts of all runs into ``summary.csv`` (one row per run) and :func:`study_table`
+averages replicas into ``study.csv`` (one row per state point). A run's identifying
+columns come from the set-point its stage recorded in its files
+(:mod:`simlib.pipeline.runs`). Reduced LJ units throughout.
 """
 
 import json
@@ -27,6 +30,7 @@ from ..analysis import (
     mean_with_error,
 )
 from ..io import atomic_path, load_thermo, load_trajectory, write_netcdf
+from .runs import STATE_POINT, RunError, benchmark_path, check_complete, check_run, labels, read_run
 
 DEFAULTS = {
     "equilibrated_fraction": 0.5,
@@ -37,7 +41,8 @@ DEFAULTS = {
 
 # columns of summary.csv in order; "_err" columns follow their quantity
 SUMMARY_COLUMNS = [
-    "run", "system", "method", "kT", "polydispersity", "seed", "n", "dt", "steps",
+    "run", "system", "method", "potential", "scheme", "kT", "polydispersity", "seed", "n", "box", "dim",
+    "dt", "steps",
     "potential_per_particle", "kinetic_per_particle", "total_per_particle",
     "kinetic_temperature", "pressure", "D", "D_green_kubo", "acceptance", "move_size",
     "drift", "total_rms", "rms_ratio", "density_dispersion", "largest_cluster_fraction",
@@ -61,7 +66,7 @@ def _mean_err(values):
     return float(result.mean), float(result.error)
 
 
-def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, final_state=None):
+def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=None):
     """Key numbers of one run, and its figure datasets.
 
     Parameters
@@ -70,8 +75,8 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
     trajectory_path : path, optional
     settings : dict, optional
         The config's ``analysis`` section (defaults in ``DEFAULTS``).
-    labels : dict, optional
-        Identifying columns (run, system, method, kT, polydispersity, seed, dt, ...).
+    expected_run : str, optional
+        The run id the workflow expects; a file recording another run is an error.
 
     Returns
     -------
@@ -80,9 +85,15 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
         when a trajectory is given.
     """
     settings = {**DEFAULTS, **(settings or {})}
-    fraction = settings["equilibrated_fraction"]
     thermo = load_thermo(thermo_path)
-    row = dict(labels or {})
+    record = read_run(thermo.attrs, thermo_path)
+    if expected_run is not None:
+        check_run(record, expected_run, thermo_path)
+    if record.setpoint.get("potential") == "ideal":
+        # free particles start from Maxwell-Boltzmann velocities: all of the run is equilibrium
+        settings["equilibrated_fraction"] = 1.0
+    fraction = settings["equilibrated_fraction"]
+    row = labels(record)
     steps = int(thermo["step"].values[-1] - thermo["step"].values[0])
     row["steps"] = steps
     for name in ("potential_per_particle", "kinetic_per_particle", "total_per_particle",
@@ -95,7 +106,9 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
         trials = steps * n
         row["acceptance"] = acceptance
         row["acceptance_err"] = float(np.sqrt(acceptance * (1 - acceptance) / trials)) if trials else np.nan
-        row["move_size"] = float(thermo["move_size"].values[-1])
+        final_move = float(thermo["move_size"].values[-1])
+        if final_move != row.get("move_size"):
+            row["move_size_tuned"] = final_move  # the set-point keeps the configured one
     if row.get("method") == "nve":
         stage_time = thermo["stage_time"].values
         cons = energy_conservation(
@@ -108,7 +121,11 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
     datasets = {}
     if trajectory_path is not None:
         traj = load_trajectory(trajectory_path)
+        check_run(read_run(traj.attrs, trajectory_path), record.run, trajectory_path)
         row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc))
+    for ds in datasets.values():
+        # the run's identity and set-point travel with its figure data
+        ds.attrs["config"] = thermo.attrs["config"]
     return row, datasets
 
 
@@ -167,9 +184,28 @@ def save_dataset(path, ds, attrs=None):
     write_netcdf(path, ds)
 
 
-def summary_table(json_paths):
-    """All runs' numbers as one DataFrame in a stable column and row order."""
-    rows = [json.loads(Path(p).read_text()) for p in json_paths]
+def write_csv(path, table):
+    """Write a table atomically, with a stable float format (bit-identical reruns)."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def summary_table(json_paths, expected_runs=None):
+    """All runs' numbers as one DataFrame in a stable column and row order.
+
+    ``expected_runs``: the run ids the workflow expects; a missing, unexpected or
+    duplicated run is a :class:`RunError` naming it, never a silently absent row.
+    """
+    rows = []
+    for path in json_paths:
+        try:
+            rows.append(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as err:
+            raise RunError(f"{path}: not a readable analysis file ({type(err).__name__})") from None
+        if not isinstance(rows[-1], dict) or "run" not in rows[-1]:
+            raise RunError(f"{path}: not a run's analysis (no 'run' key)")
+    if expected_runs is not None:
+        check_complete(rows, expected_runs)
     frame = pd.DataFrame(rows)
     ordered = []
     for column in SUMMARY_COLUMNS:
@@ -181,20 +217,72 @@ def summary_table(json_paths):
     return frame[ordered + rest].sort_values("run", kind="stable").reset_index(drop=True)
 
 
+def study_table(summary):
+    """One row per state point: the mean of every quantity over its replicas (seeds).
+
+    For a quantity ``q``: ``q`` is the mean over replicas; ``q_err`` is the standard
+    error of that mean from the scatter between replicas (``std(ddof=1)/sqrt(n)``)
+    when there are two or more replicas, else the single run's own error bar.
+    ``n_replicas`` counts the runs, ``seeds`` lists them.
+    """
+    keys = [key for key in STATE_POINT if key in summary.columns]
+    quantities = [
+        c for c in summary.columns
+        if c not in keys and c not in ("run", "seed") and not c.endswith("_err")
+        and pd.api.types.is_numeric_dtype(summary[c])
+    ]
+    rows = []
+    # NaN in a key (e.g. no kT for NVE) must not drop the group
+    grouped = summary.assign(**{k: summary[k].astype(object).where(summary[k].notna(), "") for k in keys})
+    for values, group in grouped.groupby(keys, sort=True, dropna=False):
+        runs = summary.loc[group.index]
+        row = dict(zip(keys, values))
+        row = {k: (np.nan if v == "" else v) for k, v in row.items()}
+        n = len(runs)
+        row["n_replicas"] = n
+        row["seeds"] = " ".join(str(int(s)) for s in sorted(runs["seed"]))
+        for q in quantities:
+            values_q = runs[q].to_numpy(dtype=float)
+            finite = values_q[np.isfinite(values_q)]
+            row[q] = float(np.mean(finite)) if finite.size else np.nan
+            if n >= 2:
+                row[f"{q}_err"] = float(np.std(finite, ddof=1) / np.sqrt(finite.size)) if finite.size >= 2 else np.nan
+            elif f"{q}_err" in runs.columns:
+                row[f"{q}_err"] = float(runs[f"{q}_err"].iloc[0])
+        rows.append(row)
+    columns = keys + ["n_replicas", "seeds"]
+    for q in quantities:
+        columns += [q] + ([f"{q}_err"] if any(f"{q}_err" in r for r in rows) else [])
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def combine_studies(paths):
+    """The family study tables as one table (columns united, families in the given order)."""
+    frames = []
+    for path in paths:
+        try:
+            frames.append(pd.read_csv(path))
+        except (OSError, ValueError, pd.errors.ParserError) as err:
+            raise RunError(f"{path}: not a readable study table ({type(err).__name__})") from None
+    return pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
+
+
 def performance_table(summary, benchmark_paths):
     """Wall time and particle-steps per second per run, from Snakemake benchmark files.
 
     Kept apart from ``summary.csv`` because wall times differ between identical reruns.
     """
     rows = []
-    by_run = {Path(p).stem: p for p in benchmark_paths}
+    given = {str(Path(p)) for p in benchmark_paths}
     for _, run in summary.iterrows():
-        key = run["run"].replace("/", "__")
-        path = by_run.get(key)
-        if path is None:
-            continue
-        bench = pd.read_csv(path, sep="\t")
-        seconds = float(bench["s"].iloc[0])
+        path = benchmark_path(run["run"])
+        if str(Path(path)) not in given:
+            raise RunError(f"performance: no benchmark file {path} for run {run['run']}")
+        try:
+            bench = pd.read_csv(path, sep="\t")
+            seconds = float(bench["s"].iloc[0])
+        except (OSError, ValueError, KeyError, IndexError, pd.errors.ParserError) as err:
+            raise RunError(f"{path}: not a Snakemake benchmark file ({type(err).__name__})") from None
         rows.append({
             "run": run["run"], "wall_seconds": seconds, "steps": int(run["steps"]), "n": int(run["n"]),
             "particle_steps_per_second": run["steps"] * run["n"] / seconds if seconds > 0 else np.nan,

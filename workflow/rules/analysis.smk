@@ -1,4 +1,5 @@
-# Per-run analysis (numbers with error bars, g(r), S(k), MSD), the summary and the manifest.
+# Per-run analysis (numbers with error bars, g(r), S(k), MSD), the summary, the study
+# table over replicas, and the manifest.
 
 
 rule analyse_lj:
@@ -6,119 +7,101 @@ rule analyse_lj:
         thermo=rules.lj_langevin.output.thermo,
         trajectory=rules.lj_langevin.output.trajectory,
     output:
-        numbers="results/lj/p{p}/seed{seed}/T{T}/analysis.json",
-        structure="results/lj/p{p}/seed{seed}/T{T}/structure.nc",
-        dynamics="results/lj/p{p}/seed{seed}/T{T}/dynamics.nc",
+        **analysis_outputs("lj", "structure", "dynamics"),
     log:
-        "logs/analysis/lj_p{p}_seed{seed}_T{T}.log",
+        log_pattern("lj", "analysis"),
     group:
         "analysis"
     conda:
         ENV
     params:
-        settings=config["analysis"],
-        labels=labels("lj", "langevin", dt=LJ["production"].get("dt", 0.01)),
+        family="lj",
+        settings=analysis_settings(),
     script:
         "../scripts/analyse_run.py"
 
 
-rule analyse_mc:
+use rule analyse_lj as analyse_mc with:
     input:
         thermo=rules.mc_production.output.thermo,
         trajectory=rules.mc_production.output.trajectory,
     output:
-        numbers="results/mc/seed{seed}/T{T}/analysis.json",
-        structure="results/mc/seed{seed}/T{T}/structure.nc",
+        **analysis_outputs("mc", "structure"),
     log:
-        "logs/analysis/mc_seed{seed}_T{T}.log",
-    group:
-        "analysis"
-    conda:
-        ENV
+        log_pattern("mc", "analysis"),
     params:
-        settings=config["analysis"],
-        labels=labels("mc", "metropolis"),
-    script:
-        "../scripts/analyse_run.py"
+        family="mc",
 
 
-rule analyse_acceptance:
-    input:
-        thermo=rules.mc_acceptance.output.thermo,
-    output:
-        numbers="results/mc/seed{seed}/acceptance/T{T}/dr{dr}/analysis.json",
-    log:
-        "logs/analysis/acceptance_seed{seed}_T{T}_dr{dr}.log",
-    group:
-        "short"
-    conda:
-        ENV
-    params:
-        settings=config["analysis"],
-        labels=labels("acceptance", "metropolis"),
-    script:
-        "../scripts/analyse_run.py"
-
-
-rule analyse_nve:
+use rule analyse_lj as analyse_nve with:
     input:
         thermo=rules.soft_nve.output.thermo,
         trajectory=rules.soft_nve.output.trajectory,
     output:
-        numbers="results/soft/seed{seed}/nve/dt{dt}/analysis.json",
-        structure="results/soft/seed{seed}/nve/dt{dt}/structure.nc",
-        dynamics="results/soft/seed{seed}/nve/dt{dt}/dynamics.nc",
+        **analysis_outputs("nve", "structure", "dynamics"),
     log:
-        "logs/analysis/nve_seed{seed}_dt{dt}.log",
-    group:
-        "analysis"
-    conda:
-        ENV
+        log_pattern("nve", "analysis"),
     params:
-        settings=config["analysis"],
-        labels=labels("nve", "nve", kT=SOFT["equilibrate"]["kT"]),
-    script:
-        "../scripts/analyse_run.py"
+        family="nve",
 
 
-rule analyse_free:
+use rule analyse_lj as analyse_acceptance with:
+    input:
+        thermo=rules.mc_acceptance.output.thermo,
+    output:
+        **analysis_outputs("acceptance"),
+    log:
+        log_pattern("acceptance", "analysis"),
+    group:
+        "short"
+    params:
+        family="acceptance",
+
+
+use rule analyse_lj as analyse_free with:
     input:
         thermo=rules.free_particle.output.thermo,
         trajectory=rules.free_particle.output.trajectory,
     output:
-        numbers="results/free/seed{seed}/{scheme}/analysis.json",
-        dynamics="results/free/seed{seed}/{scheme}/dynamics.nc",
+        **analysis_outputs("free", "dynamics"),
     log:
-        "logs/analysis/free_seed{seed}_{scheme}.log",
+        log_pattern("free", "analysis"),
     group:
         "short"
+    params:
+        family="free",
+
+
+rule study_family:
+    input:
+        lambda w: run_files("analysis.json", (w.family,)),
+    output:
+        "results/study/{family}.csv",
+    log:
+        "logs/study/{family}.log",
     conda:
         ENV
     params:
-        settings={**config["analysis"], "equilibrated_fraction": 1.0},
-        labels=labels(
-            "free",
-            "langevin",
-            kT=FREE["kT"],
-            dt=FREE["dt"],
-            D_exact=FREE["kT"] / FREE["friction"],
-            n=FREE["n"],
-        ),
+        runs=lambda w: run_ids(config, (w.family,)),
     script:
-        "../scripts/analyse_run.py"
+        "../scripts/study.py"
 
 
 rule summary:
     input:
-        numbers=run_numbers(),
-        benchmarks=run_benchmarks(),
+        numbers=run_files("analysis.json"),
+        benchmarks=[benchmark_path(run) for run in summarised_runs()],
+        studies=[study_file(family) for family in studied_families()],
     output:
         summary="results/summary.csv",
+        study="results/study.csv",
         performance="results/performance.csv",
     log:
         "logs/summary.log",
     conda:
         ENV
+    params:
+        runs=summarised_runs(),
     script:
         "../scripts/summary.py"
 
@@ -127,12 +110,13 @@ rule manifest:
     input:
         figure_files(),
         "results/summary.csv",
+        "results/study.csv",
         [
-            f"{r}/{name}.nc"
-            for r in lj_runs() + mc_runs() + nve_runs()
+            run_path(run, f"{name}.nc")
+            for run in run_ids(config, ("lj", "mc", "nve"))
             for name in ("state", "thermo", "trajectory")
         ],
-        run_numbers(),
+        run_files("analysis.json"),
     output:
         "results/manifest.json",
     log:

@@ -1,10 +1,23 @@
-# Config validation, wildcard constraints and input functions shared by all rules.
+# Config validation, run identities and input functions shared by all rules.
+#
+# A rule's params hold only what determines its outputs: provenance (the config that
+# made a file, versions, commit) is written by the job itself from `snakemake.config`,
+# and `checkpoint_seconds` is read there too, so editing it reruns nothing.
 import sys
-from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # simlib importable even without an install
 
 from simlib.pipeline.config import ConfigError, validate_config
+from simlib.pipeline.runs import (
+    benchmark_pattern,
+    benchmark_path,
+    log_pattern,
+    output_pattern,
+    run_ids,
+    SUMMARISED,
+    run_path,
+    select_runs,
+)
 
 try:
     validate_config(config, workflow.source_path("../../config/schema.yaml"))
@@ -19,113 +32,89 @@ wildcard_constraints:
     dt=r"[0-9]+(\.[0-9]+)?(e-?[0-9]+)?",
     dr=r"[0-9]+(\.[0-9]+)?(e-?[0-9]+)?",
     scheme=r"euler|baoab",
+    family="|".join(SUMMARISED),
 
 
-SEEDS = config["seeds"]
 LJ = config["lj_langevin"]
 SOFT = config["soft_md"]
 MC = config["lj_mc"]
 FREE = config["free_particle"]
 ENV = "../../environment.yml"
+FIG = "results/figures"
+ANALYSIS_KEYS = ("equilibrated_fraction", "rdf", "structure_factor", "msd_fit")
 
 
-def system(seed, polydispersity=0.0):
-    return {
+def canonical(value):
+    """Dicts with sorted keys, recursively: Snakemake compares params by their text,
+    so the key order of a YAML file must not make every job rerun."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
+
+def stage_outputs(family, trajectory=False):
+    names = ["state", "thermo"] + (["trajectory"] if trajectory else [])
+    return {name: output_pattern(family, f"{name}.nc") for name in names}
+
+
+def analysis_outputs(family, *datasets):
+    outputs = {"numbers": output_pattern(family, "analysis.json")}
+    outputs.update({name: output_pattern(family, f"{name}.nc") for name in datasets})
+    return outputs
+
+
+def lattice_system(wildcards):
+    """The course system of a run: config `system` plus the run's seed and polydispersity."""
+    system = {
         **config["system"],
-        "seed": int(seed),
-        "polydispersity": float(polydispersity),
+        "seed": int(wildcards.seed),
+        "polydispersity": float(wildcards.get("p", 0.0)),
     }
+    return canonical(system)
+
+
+def free_system(wildcards):
+    keys = ("n", "box", "mass", "kT")
+    system = {
+        **{key: FREE[key] for key in keys},
+        "dim": config["system"]["dim"],
+        "seed": int(wildcards.seed),
+    }
+    return canonical(system)
 
 
 def with_kT(stage, kT):
-    return {**stage, "kT": float(kT)}
+    return canonical({**stage, "kT": float(kT)})
 
 
-def provenance(wildcards):
-    """What every output records of the configuration that made it.
-
-    Takes only ``wildcards``: Snakemake would pass resources (in no fixed order) to
-    a function with ``**kwargs``, and changed params make every job rerun.
-    """
-    return {"config": config, "wildcards": dict(wildcards.items())}
+def analysis_settings():
+    return canonical({key: config["analysis"][key] for key in ANALYSIS_KEYS})
 
 
-def lj_runs():
-    return expand(
-        "results/lj/p{p}/seed{seed}/T{T}",
-        p=LJ["polydispersities"],
-        seed=SEEDS,
-        T=LJ["temperatures"],
-    )
+def summarised_runs():
+    return run_ids(config)
 
 
-def mc_runs():
-    return expand("results/mc/seed{seed}/T{T}", seed=SEEDS, T=MC["temperatures"])
+def studied_families():
+    """Summarised families with at least one run in this config."""
+    return [family for family in SUMMARISED if run_ids(config, (family,))]
 
 
-def nve_runs():
-    return expand(
-        "results/soft/seed{seed}/nve/dt{dt}", seed=SEEDS, dt=SOFT["drift_dts"]
-    )
+def study_file(family):
+    return f"results/study/{family}.csv"
 
 
-def acceptance_runs():
-    return expand(
-        "results/mc/seed{seed}/acceptance/T{T}/dr{dr}",
-        seed=SEEDS,
-        T=MC["acceptance"]["temperatures"],
-        dr=MC["acceptance"]["move_sizes"],
-    )
+def run_files(name, families=None):
+    runs = summarised_runs() if families is None else run_ids(config, families)
+    return [run_path(run, name) for run in runs]
 
 
-def free_runs():
-    return expand(
-        "results/free/seed{seed}/{scheme}", seed=SEEDS, scheme=FREE["schemes"]
-    )
-
-
-def labels(system_name, method, **extra):
-    """Identifying columns of a run in summary.csv."""
-
-    def make(wildcards):
-        w = dict(wildcards.items())
-        run = {
-            "lj": "lj/p{p}/seed{seed}/T{T}",
-            "mc": "mc/seed{seed}/T{T}",
-            "acceptance": "mc/seed{seed}/acceptance/T{T}/dr{dr}",
-            "nve": "soft/seed{seed}/nve/dt{dt}",
-            "free": "free/seed{seed}/{scheme}",
-        }[system_name].format(**w)
-        row = {
-            "run": run,
-            "system": system_name,
-            "method": method,
-            "seed": int(w["seed"]),
-            "n": config["system"]["n"],
-            "polydispersity": float(w.get("p", 0.0)),
-        }
-        if "T" in w:
-            row["kT"] = float(w["T"])
-        if "dt" in w:
-            row["dt"] = float(w["dt"])
-        return {**row, **extra}
-
-    return make
-
-
-def run_numbers():
-    runs = lj_runs() + mc_runs() + nve_runs() + free_runs() + acceptance_runs()
-    return [f"{r}/analysis.json" for r in runs]
-
-
-def run_benchmarks():
-    runs = lj_runs() + mc_runs() + nve_runs() + free_runs() + acceptance_runs()
-    return [f"results/benchmarks/{'__'.join(Path(r).parts[1:])}.tsv" for r in runs]
-
-
-FIG = "results/figures"
-P0 = LJ["polydispersities"][0]
-SEED0 = SEEDS[0]
+def first_seed_files(family, name, **fixed):
+    """Files of one family's runs of the first seed (and any fixed wildcard values)."""
+    runs = select_runs(config, family, seed=config["seeds"][0], **fixed)
+    return [run_path(run, name) for run in runs]
 
 
 def figure_files():
@@ -145,16 +134,8 @@ def figure_files():
 
 
 def all_targets():
-    return figure_files() + ["results/summary.csv", "results/manifest.json"]
-
-
-def lj_path(name, p=P0, temperatures=None):
-    temps = LJ["temperatures"] if temperatures is None else temperatures
-    return [f"results/lj/p{p}/seed{SEED0}/T{T}/{name}" for T in temps]
-
-
-def mc_path(name):
-    return [f"results/mc/seed{SEED0}/T{T}/{name}" for T in MC["temperatures"]]
-
-
-COMMON_T = [T for T in MC["temperatures"] if T in LJ["temperatures"]]
+    return figure_files() + [
+        "results/summary.csv",
+        "results/study.csv",
+        "results/manifest.json",
+    ]

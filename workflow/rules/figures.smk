@@ -1,16 +1,26 @@
-# Report figures: PNG for the report (with captions), a PDF twin for print.
+# Report figures: PNG for the report (with captions), a PDF twin for print. Each
+# figure function reads the set-points of the runs it shows from their files, or
+# the replica means of results/study.csv; no rule passes labels or numbers.
+
+
+def figure_outputs(name, caption, category):
+    png = report(
+        f"{FIG}/{name}.png", caption=f"../report/{caption}.rst", category=category
+    )
+    return [png, f"{FIG}/{name}.pdf"]
+
+
+P0 = LJ["polydispersities"][0]
+COMMON_T = [T for T in MC["temperatures"] if T in LJ["temperatures"]]
 
 
 rule fig_energy:
     input:
-        f"results/soft/seed{SEED0}/nve/dt{SOFT['report_dt']}/thermo.nc",
+        first_seed_files("nve", "thermo.nc", dt=SOFT["report_dt"]),
     output:
-        report(
-            f"{FIG}/energy_conservation.png",
-            caption="../report/energy_conservation.rst",
-            category="A7 energy conservation",
+        figure_outputs(
+            "energy_conservation", "energy_conservation", "A7 energy conservation"
         ),
-        f"{FIG}/energy_conservation.pdf",
     log:
         "logs/figures/energy_conservation.log",
     group:
@@ -19,246 +29,117 @@ rule fig_energy:
         ENV
     params:
         figure="energy",
-        options={"dt": SOFT["report_dt"]},
-    script:
-        "../scripts/figure.py"
-
-
-rule fig_drift:
-    input:
-        [f"{r}/analysis.json" for r in nve_runs() if f"seed{SEED0}/" in r],
-    output:
-        report(
-            f"{FIG}/energy_drift.png",
-            caption="../report/energy_drift.rst",
-            category="A7 energy conservation",
-        ),
-        f"{FIG}/energy_drift.pdf",
-    log:
-        "logs/figures/energy_drift.log",
-    group:
-        "figures"
-    conda:
-        ENV
-    params:
-        figure="drift",
         options={},
     script:
         "../scripts/figure.py"
 
 
-rule fig_phase_langevin:
+use rule fig_energy as fig_drift with:
     input:
-        lambda w: lj_path("trajectory.nc", p=w.p),
+        study_file("nve"),
+    output:
+        figure_outputs("energy_drift", "energy_drift", "A7 energy conservation"),
+    log:
+        "logs/figures/energy_drift.log",
+    params:
+        figure="drift",
+
+
+use rule fig_energy as fig_phase_langevin with:
+    input:
+        lambda w: first_seed_files("lj", "trajectory.nc", p=float(w.p)),
     output:
         report(
-            "results/figures/phase_langevin_p{p}.png",
+            f"{FIG}/phase_langevin_p{{p}}.png",
             caption="../report/phase_langevin.rst",
             category="A6 phase separation",
         ),
-        "results/figures/phase_langevin_p{p}.pdf",
+        f"{FIG}/phase_langevin_p{{p}}.pdf",
     log:
         "logs/figures/phase_langevin_p{p}.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="phase",
-        options=lambda w: {
-            "temperatures": LJ["temperatures"],
-            "title": f"Lennard-Jones disks, Langevin, polydispersity p = {w.p}",
-            "stage_time": config["analysis"]["snapshot_times"][-1],
-        },
-    script:
-        "../scripts/figure.py"
+        options={"stage_time": config["analysis"]["snapshot_times"][-1]},
 
 
-rule fig_phase_mc:
+use rule fig_energy as fig_phase_mc with:
     input:
-        mc_path("trajectory.nc"),
+        first_seed_files("mc", "trajectory.nc"),
     output:
-        report(
-            f"{FIG}/phase_mc.png",
-            caption="../report/phase_mc.rst",
-            category="A8 Monte Carlo",
-        ),
-        f"{FIG}/phase_mc.pdf",
+        figure_outputs("phase_mc", "phase_mc", "A8 Monte Carlo"),
     log:
         "logs/figures/phase_mc.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="phase",
-        options={
-            "temperatures": MC["temperatures"],
-            "title": "Lennard-Jones disks, Metropolis Monte Carlo",
-            "time_label": "sweeps",
-        },
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_acceptance:
+use rule fig_energy as fig_acceptance with:
     input:
-        [f"{r}/analysis.json" for r in acceptance_runs() if f"seed{SEED0}/" in r],
+        study_file("acceptance"),
     output:
-        report(
-            f"{FIG}/acceptance.png",
-            caption="../report/acceptance.rst",
-            category="A8 Monte Carlo",
-        ),
-        f"{FIG}/acceptance.pdf",
+        figure_outputs("acceptance", "acceptance", "A8 Monte Carlo"),
     log:
         "logs/figures/acceptance.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="acceptance",
-        options={},
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_msd:
+use rule fig_energy as fig_msd with:
     input:
-        lj_path("dynamics.nc")
-        + [f"results/soft/seed{SEED0}/nve/dt{SOFT['report_dt']}/dynamics.nc"],
+        first_seed_files("lj", "dynamics.nc", p=P0)
+        + first_seed_files("nve", "dynamics.nc", dt=SOFT["report_dt"]),
     output:
-        report(f"{FIG}/msd.png", caption="../report/msd.rst", category="Diffusion"),
-        f"{FIG}/msd.pdf",
+        figure_outputs("msd", "msd", "Diffusion"),
     log:
         "logs/figures/msd.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="msd",
-        options={
-            "labels": [f"LJ Langevin $T^*={T:g}$" for T in LJ["temperatures"]]
-            + [f"soft disks NVE ($T^*\\approx{SOFT['equilibrate']['kT']:g}$)"],
-            "title": "Mean-square displacement",
-        },
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_diffusion:
+use rule fig_energy as fig_diffusion with:
     input:
-        [
-            f"results/lj/p{p}/seed{SEED0}/T{T}/analysis.json"
-            for p in LJ["polydispersities"]
-            for T in LJ["temperatures"]
-        ],
+        study_file("lj"),
     output:
-        report(
-            f"{FIG}/diffusion.png",
-            caption="../report/diffusion.rst",
-            category="Diffusion",
-        ),
-        f"{FIG}/diffusion.pdf",
+        figure_outputs("diffusion", "diffusion", "Diffusion"),
     log:
         "logs/figures/diffusion.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="diffusion",
-        options={
-            "series_labels": [
-                f"LJ Langevin, p = {p}"
-                for p in LJ["polydispersities"]
-                for T in LJ["temperatures"]
-            ]
-        },
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_free_particle:
+use rule fig_energy as fig_free_particle with:
     input:
-        [f"results/free/seed{SEED0}/{s}/dynamics.nc" for s in FREE["schemes"]],
+        first_seed_files("free", "dynamics.nc"),
     output:
-        report(
-            f"{FIG}/free_particle_msd.png",
-            caption="../report/free_particle.rst",
-            category="Diffusion",
-        ),
-        f"{FIG}/free_particle_msd.pdf",
+        figure_outputs("free_particle_msd", "free_particle", "Diffusion"),
     log:
         "logs/figures/free_particle.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="free_particle",
-        options={
-            "schemes": FREE["schemes"],
-            "kT": FREE["kT"],
-            "friction": FREE["friction"],
-            "mass": FREE["mass"],
-            "dim": config["system"]["dim"],
-        },
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_structure:
+use rule fig_energy as fig_structure with:
     input:
-        lj_path("structure.nc"),
+        first_seed_files("lj", "structure.nc", p=P0),
     output:
-        report(
-            f"{FIG}/structure_langevin.png",
-            caption="../report/structure.rst",
-            category="Structure",
-        ),
-        f"{FIG}/structure_langevin.pdf",
+        figure_outputs("structure_langevin", "structure", "Structure"),
     log:
         "logs/figures/structure_langevin.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="structure",
-        options={
-            "labels": [f"$T^*={T:g}$" for T in LJ["temperatures"]],
-            "title": "Lennard-Jones disks (Langevin): structure",
-        },
-    script:
-        "../scripts/figure.py"
 
 
-rule fig_mc_vs_langevin:
+use rule fig_energy as fig_mc_vs_langevin with:
     input:
-        lj_path("structure.nc", temperatures=COMMON_T)
-        + [f"results/mc/seed{SEED0}/T{T}/structure.nc" for T in COMMON_T],
+        [
+            f
+            for T in COMMON_T
+            for f in first_seed_files("lj", "structure.nc", p=P0, T=T)
+        ]
+        + [f for T in COMMON_T for f in first_seed_files("mc", "structure.nc", T=T)],
     output:
-        report(
-            f"{FIG}/mc_vs_langevin.png",
-            caption="../report/mc_vs_langevin.rst",
-            category="A8 Monte Carlo",
-        ),
-        f"{FIG}/mc_vs_langevin.pdf",
+        figure_outputs("mc_vs_langevin", "mc_vs_langevin", "A8 Monte Carlo"),
     log:
         "logs/figures/mc_vs_langevin.log",
-    group:
-        "figures"
-    conda:
-        ENV
     params:
         figure="structure",
-        options={
-            "labels": [f"Langevin $T^*={T:g}$" for T in COMMON_T]
-            + [f"Monte Carlo $T^*={T:g}$" for T in COMMON_T],
-            "title": "Monte Carlo against Langevin at the same temperature",
-        },
-    script:
-        "../scripts/figure.py"

@@ -1,256 +1,176 @@
-# Simulation stages. Every stage reads the previous stage's state file.
+# Simulation stages. Every stage reads the previous stage's state file; each rule
+# names its run family, from which simlib.pipeline.runs derives all its paths.
 
 
 rule lj_quench:
     output:
-        state="results/lj/p{p}/seed{seed}/quench/state.nc",
-        thermo="results/lj/p{p}/seed{seed}/quench/thermo.nc",
+        **stage_outputs("lj_quench"),
     log:
-        "logs/lj/p{p}/seed{seed}/quench.log",
+        log_pattern("lj_quench", "stage"),
     benchmark:
-        "results/benchmarks/lj__p{p}__seed{seed}__quench.tsv"
+        benchmark_pattern("lj_quench")
     conda:
         ENV
     resources:
         runtime=30,
         mem_mb=1000,
     params:
-        stage=config["quench"],
-        potential=LJ["potential"],
-        system=lambda w: system(w.seed, w.p),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
+        family="lj_quench",
+        stage=canonical(config["quench"]),
+        potential=canonical(LJ["potential"]),
+        system=lattice_system,
     script:
         "../scripts/run_stage.py"
 
 
-rule lj_langevin:
+use rule lj_quench as lj_langevin with:
     input:
         state=rules.lj_quench.output.state,
     output:
-        state="results/lj/p{p}/seed{seed}/T{T}/state.nc",
-        thermo="results/lj/p{p}/seed{seed}/T{T}/thermo.nc",
-        trajectory="results/lj/p{p}/seed{seed}/T{T}/trajectory.nc",
+        **stage_outputs("lj", trajectory=True),
     log:
-        "logs/lj/p{p}/seed{seed}/T{T}.log",
+        log_pattern("lj", "stage"),
     benchmark:
-        "results/benchmarks/lj__p{p}__seed{seed}__T{T}.tsv"
-    conda:
-        ENV
+        benchmark_pattern("lj")
     resources:
         runtime=120,
         mem_mb=2000,
     params:
+        family="lj",
         stage=lambda w: with_kT(LJ["production"], w.T),
-        potential=LJ["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
 
 
-rule soft_quench:
+use rule lj_quench as soft_quench with:
     output:
-        state="results/soft/seed{seed}/quench/state.nc",
-        thermo="results/soft/seed{seed}/quench/thermo.nc",
+        **stage_outputs("soft_quench"),
     log:
-        "logs/soft/seed{seed}/quench.log",
+        log_pattern("soft_quench", "stage"),
     benchmark:
-        "results/benchmarks/soft__seed{seed}__quench.tsv"
-    conda:
-        ENV
-    resources:
-        runtime=30,
-        mem_mb=1000,
+        benchmark_pattern("soft_quench")
     params:
-        stage=config["quench"],
-        potential=SOFT["potential"],
-        system=lambda w: system(w.seed),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        family="soft_quench",
+        potential=canonical(SOFT["potential"]),
 
 
-rule soft_equilibrate:
+use rule soft_quench as soft_equilibrate with:
     input:
         state=rules.soft_quench.output.state,
     output:
-        state="results/soft/seed{seed}/equilibrate/state.nc",
-        thermo="results/soft/seed{seed}/equilibrate/thermo.nc",
+        **stage_outputs("soft_equilibrate"),
     log:
-        "logs/soft/seed{seed}/equilibrate.log",
+        log_pattern("soft_equilibrate", "stage"),
     benchmark:
-        "results/benchmarks/soft__seed{seed}__equilibrate.tsv"
-    conda:
-        ENV
+        benchmark_pattern("soft_equilibrate")
     resources:
         runtime=120,
         mem_mb=1000,
     params:
-        stage=SOFT["equilibrate"],
-        potential=SOFT["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        family="soft_equilibrate",
+        stage=canonical(SOFT["equilibrate"]),
 
 
-rule soft_nve:
+use rule soft_quench as soft_nve with:
     input:
         state=rules.soft_equilibrate.output.state,
     output:
-        state="results/soft/seed{seed}/nve/dt{dt}/state.nc",
-        thermo="results/soft/seed{seed}/nve/dt{dt}/thermo.nc",
-        trajectory="results/soft/seed{seed}/nve/dt{dt}/trajectory.nc",
+        **stage_outputs("nve", trajectory=True),
     log:
-        "logs/soft/seed{seed}/nve_dt{dt}.log",
+        log_pattern("nve", "stage"),
     benchmark:
-        "results/benchmarks/soft__seed{seed}__nve__dt{dt}.tsv"
-    conda:
-        ENV
+        benchmark_pattern("nve")
     resources:
         runtime=120,
         mem_mb=2000,
     params:
-        stage=lambda w: {
-            **SOFT["nve"],
-            "dt": float(w.dt),
-            "trajectory_every": SOFT["trajectory_every"],
-        },
-        potential=SOFT["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        family="nve",
+        stage=lambda w: canonical(
+            {
+                **SOFT["nve"],
+                "dt": float(w.dt),
+                "trajectory_every": SOFT["trajectory_every"],
+            }
+        ),
 
 
-rule mc_quench:
+use rule lj_quench as mc_quench with:
     output:
-        state="results/mc/seed{seed}/quench/state.nc",
-        thermo="results/mc/seed{seed}/quench/thermo.nc",
+        **stage_outputs("mc_quench"),
     log:
-        "logs/mc/seed{seed}/quench.log",
+        log_pattern("mc_quench", "stage"),
     benchmark:
-        "results/benchmarks/mc__seed{seed}__quench.tsv"
-    conda:
-        ENV
-    resources:
-        runtime=30,
-        mem_mb=1000,
+        benchmark_pattern("mc_quench")
     params:
-        stage=MC["quench"],
-        potential=MC["potential"],
-        system=lambda w: system(w.seed),
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        family="mc_quench",
+        stage=canonical(MC["quench"]),
+        potential=canonical(MC["potential"]),
 
 
-rule mc_production:
+use rule mc_quench as mc_production with:
     input:
         state=rules.mc_quench.output.state,
     output:
-        state="results/mc/seed{seed}/T{T}/state.nc",
-        thermo="results/mc/seed{seed}/T{T}/thermo.nc",
-        trajectory="results/mc/seed{seed}/T{T}/trajectory.nc",
+        **stage_outputs("mc", trajectory=True),
     log:
-        "logs/mc/seed{seed}/T{T}.log",
+        log_pattern("mc", "stage"),
     benchmark:
-        "results/benchmarks/mc__seed{seed}__T{T}.tsv"
-    conda:
-        ENV
+        benchmark_pattern("mc")
     resources:
         runtime=240,
         mem_mb=1000,
     params:
+        family="mc",
         stage=lambda w: with_kT(MC["production"], w.T),
-        potential=MC["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
 
 
-rule mc_acceptance:
+use rule mc_quench as mc_acceptance with:
     input:
         state=rules.mc_quench.output.state,
     output:
-        state="results/mc/seed{seed}/acceptance/T{T}/dr{dr}/state.nc",
-        thermo="results/mc/seed{seed}/acceptance/T{T}/dr{dr}/thermo.nc",
+        **stage_outputs("acceptance"),
     log:
-        "logs/mc/seed{seed}/acceptance_T{T}_dr{dr}.log",
+        log_pattern("acceptance", "stage"),
     benchmark:
-        "results/benchmarks/mc__seed{seed}__acceptance__T{T}__dr{dr}.tsv"
+        benchmark_pattern("acceptance")
     group:
         "short"
-    conda:
-        ENV
     resources:
         runtime=20,
         mem_mb=1000,
     params:
-        stage=lambda w: {
-            "method": "metropolis",
-            "kT": float(w.T),
-            "move_size": float(w.dr),
-            "sweeps": MC["acceptance"]["sweeps"],
-            "thermo_every": MC["acceptance"]["sweeps"],
-        },
-        potential=MC["potential"],
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        family="acceptance",
+        stage=lambda w: canonical(
+            {
+                "method": "metropolis",
+                "kT": float(w.T),
+                "move_size": float(w.dr),
+                "sweeps": MC["acceptance"]["sweeps"],
+                "thermo_every": MC["acceptance"]["sweeps"],
+            }
+        ),
 
 
-rule free_particle:
+use rule lj_quench as free_particle with:
     output:
-        state="results/free/seed{seed}/{scheme}/state.nc",
-        thermo="results/free/seed{seed}/{scheme}/thermo.nc",
-        trajectory="results/free/seed{seed}/{scheme}/trajectory.nc",
+        **stage_outputs("free", trajectory=True),
     log:
-        "logs/free/seed{seed}/{scheme}.log",
+        log_pattern("free", "stage"),
     benchmark:
-        "results/benchmarks/free__seed{seed}__{scheme}.tsv"
+        benchmark_pattern("free")
     group:
         "short"
-    conda:
-        ENV
     resources:
         runtime=20,
         mem_mb=1000,
     params:
-        stage=lambda w: {
-            "method": "langevin",
-            "scheme": w.scheme,
-            "kT": FREE["kT"],
-            "friction": FREE["friction"],
-            "dt": FREE["dt"],
-            "duration": FREE["duration"],
-            "thermo_every": FREE["trajectory_every"],
-            "trajectory_every": FREE["trajectory_every"],
-        },
+        family="free",
+        stage=lambda w: canonical(
+            {
+                "method": "langevin",
+                "scheme": w.scheme,
+                **{key: FREE[key] for key in ("kT", "friction", "dt", "duration")},
+                "thermo_every": FREE["trajectory_every"],
+                "trajectory_every": FREE["trajectory_every"],
+            }
+        ),
         potential={"kind": "ideal", "r_cut": 1.0},
-        system=lambda w: {
-            "n": FREE["n"],
-            "box": 100.0,
-            "dim": config["system"]["dim"],
-            "seed": int(w.seed),
-            "mass": FREE["mass"],
-            "kT": FREE["kT"],
-        },
-        checkpoint_seconds=config["checkpoint_seconds"],
-        expect_system=config["system"],
-        provenance=provenance,
-    script:
-        "../scripts/run_stage.py"
+        system=free_system,
