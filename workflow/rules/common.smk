@@ -117,6 +117,13 @@ def first_seed_files(family, name, **fixed):
     return [run_path(run, name) for run in runs]
 
 
+def figure_outputs(name, caption, category):
+    png = report(
+        f"{FIG}/{name}.png", caption=f"../report/{caption}.rst", category=category
+    )
+    return [png, f"{FIG}/{name}.pdf"]
+
+
 def figure_files():
     names = [
         "energy_conservation",

@@ -3,13 +3,6 @@
 # the replica means of results/study.csv; no rule passes labels or numbers.
 
 
-def figure_outputs(name, caption, category):
-    png = report(
-        f"{FIG}/{name}.png", caption=f"../report/{caption}.rst", category=category
-    )
-    return [png, f"{FIG}/{name}.pdf"]
-
-
 P0 = LJ["polydispersities"][0]
 COMMON_T = [T for T in MC["temperatures"] if T in LJ["temperatures"]]
 
