@@ -179,10 +179,3 @@ def test_sweep_example_config_plans_its_runs(tmp_path):
     table = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal", out.stdout + out.stderr, re.S).group(1)
     jobs = dict((line.split()[0], int(line.split()[1])) for line in table.splitlines() if line.strip())
     assert jobs["lj_langevin"] == n_lj and jobs["analyse_lj"] == n_lj
-
-
-def test_engine_imports_without_the_pipeline_dependencies():
-    code = ("import sys, simlib, simlib.analysis, simlib.io; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'snakemake', 'matplotlib', 'jsonschema'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
