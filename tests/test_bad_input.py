@@ -75,6 +75,7 @@ def assert_one_line(output, *patterns):
 # --------------------------------------------------------------------------------------
 # id: (changes to config/test.yaml, regexes one line must match: the key and the problem)
 K = re.escape
+NAN, INF = float("nan"), float("inf")
 CONFIG_CASES = {
     "unknown_key_top": ({"sytem": {"n": 64}}, [K("'sytem'"), "unknown"]),
     "unknown_key_nested": ({"system.N": 64}, [K("system"), K("'N'"), "unknown"]),
@@ -106,6 +107,70 @@ CONFIG_CASES = {
     "dr_stage_zero": ({"lj_mc.production.move_size": 0.0}, [K("lj_mc.production.move_size"), K("> 0")]),
     "dr_stage_above_half_box": ({"lj_mc.production.move_size": 7.0},
                                 [K("lj_mc.production.move_size"), "half the box"]),
+    # issue 14 item 7: NaN/inf anywhere a number goes
+    "box_nan": ({"system.box": NAN}, [K("system.box"), "finite"]),
+    "box_inf": ({"system.box": INF}, [K("system.box"), "finite"]),
+    "T_nan": ({"lj_langevin.temperatures": [NAN]}, [K("lj_langevin.temperatures"), "finite"]),
+    "T_inf": ({"lj_mc.temperatures": [0.2, INF]}, [K("lj_mc.temperatures"), "finite"]),
+    "stage_kT_nan": ({"quench.kT": NAN}, [K("quench.kT"), "finite"]),
+    "dt_inf": ({"soft_md.equilibrate.dt": INF}, [K("soft_md.equilibrate.dt"), "finite"]),
+    "dr_nan": ({"lj_mc.acceptance.move_sizes": [NAN]}, [K("lj_mc.acceptance.move_sizes"), "finite"]),
+    "dr_stage_nan": ({"lj_mc.production.move_size": NAN}, [K("lj_mc.production.move_size"), "finite"]),
+    "p_nan": ({"lj_langevin.polydispersities": [NAN]}, [K("lj_langevin.polydispersities"), "finite"]),
+    "checkpoint_seconds_nan": ({"checkpoint_seconds": NAN}, [K("checkpoint_seconds"), "finite"]),
+    "checkpoint_seconds_inf": ({"checkpoint_seconds": INF}, [K("checkpoint_seconds"), "finite"]),
+    "equilibrated_fraction_nan": ({"analysis.equilibrated_fraction": NAN},
+                                  [K("analysis.equilibrated_fraction"), "finite"]),
+    "r_cut_nan": ({"lj_mc.potential.r_cut": NAN}, [K("lj_mc.potential.r_cut"), "finite"]),
+    # values that cannot name a run
+    "p_tiny": ({"lj_langevin.polydispersities": [0.00001]}, [K("lj_langevin.polydispersities"), "name a run", "allowed"]),
+    "p_negative_zero": ({"lj_langevin.polydispersities": [-0.0]},
+                        [K("lj_langevin.polydispersities"), "name a run", "allowed"]),
+    # empty lists
+    "snapshot_times_empty": ({"analysis.snapshot_times": []}, [K("analysis.snapshot_times"), "at least 1"]),
+    "schemes_empty": ({"free_particle.schemes": []}, [K("free_particle.schemes"), "at least 1"]),
+    # keys that do not apply to the method or that the pipeline fills in
+    "key_not_for_langevin": ({"quench.sweeps": 10}, [K("'quench'"), K("'sweeps'"), "langevin"]),
+    "key_not_for_metropolis": ({"lj_mc.production.dt": 0.01}, [K("lj_mc.production"), K("'dt'"), "metropolis"]),
+    "key_filled_in": ({"lj_langevin.production.kT": 0.5}, [K("lj_langevin.production.kT"), "does not apply"]),
+    "method_of_section": ({"soft_md.nve.method": "langevin"}, [K("soft_md.nve.method"), K("'nve'")]),
+    "hard_with_langevin": ({"lj_langevin.potential": {"kind": "hard"}},
+                           [K("lj_langevin.potential.kind"), "hard", "monte carlo", "allowed"]),
+    "tail_correction_2d": ({"lj_langevin.potential.tail_correction": True},
+                           [K("lj_langevin.potential.tail_correction"), "3D", "allowed"]),
+    "shift_false_nve": ({"soft_md.potential": {"kind": "lj", "shift": False}},
+                        [K("soft_md.potential.shift"), "NVE", "allowed"]),
+    "tail_correction_not_lj": ({"lj_mc.potential": {"kind": "soft12", "tail_correction": True}},
+                               [K("lj_mc.potential"), "tail_correction"]),
+    "thermo_every_not_dividing": ({"lj_langevin.production.thermo_every": 0.3},
+                                  [K("lj_langevin.production.thermo_every"), "divide"]),
+    "trajectory_every_not_multiple": ({"lj_langevin.production.trajectory_every": 0.25},
+                                      [K("lj_langevin.production"), "trajectory_every", "multiple|whole"]),
+    "free_particle_trajectory_every": ({"free_particle.trajectory_every": 0.015},
+                                       [K("free_particle.trajectory_every"), "whole number", "allowed"]),
+    "msd_fit_start_after_stop": ({"analysis.msd_fit": {"start": 0.6, "stop": 0.5}},
+                                 [K("analysis.msd_fit.start"), K("< msd_fit.stop")]),
+    "snapshot_after_the_end": ({"analysis.snapshot_times": [100.0]}, [K("analysis.snapshot_times"), "after the end"]),
+    "seed_too_large": ({"seeds": [2**63]}, [K("seeds"), K("<= 9223372036854775807")]),
+    "n_beyond_memory": ({"system.n": 10**9, "system.box": 50000.0}, [K("system.n"), "memory", "GB"]),
+    "rdf_bins_huge": ({"analysis.rdf.bins": 10**11}, [K("analysis.rdf.bins"), K("<= 1000000")]),
+    "sk_bins_huge": ({"analysis.structure_factor.bins": 10**11}, [K("analysis.structure_factor.bins"), K("<=")]),
+    # duplicates in every swept list, and one state point named two ways
+    "duplicate_seeds": ({"seeds": [7, 7]}, [K("'seeds'"), "duplicate"]),
+    "duplicate_lj_temperatures": ({"lj_langevin.temperatures": [0.2, 0.2]}, [K("lj_langevin.temperatures"), "duplicate"]),
+    "duplicate_polydispersities": ({"lj_langevin.polydispersities": [0.0, 0.0]},
+                                   [K("lj_langevin.polydispersities"), "duplicate"]),
+    "duplicate_mc_temperatures": ({"lj_mc.temperatures": [0.2, 0.2]}, [K("lj_mc.temperatures"), "duplicate"]),
+    "duplicate_drift_dts": ({"soft_md.drift_dts": [0.001, 0.001, 0.002]}, [K("soft_md.drift_dts"), "duplicate"]),
+    "duplicate_move_sizes": ({"lj_mc.acceptance.move_sizes": [0.05, 0.05]},
+                             [K("lj_mc.acceptance.move_sizes"), "duplicate"]),
+    "duplicate_acceptance_temperatures": ({"lj_mc.acceptance.temperatures": [0.2, 0.2]},
+                                          [K("lj_mc.acceptance.temperatures"), "duplicate"]),
+    "duplicate_schemes": ({"free_particle.schemes": ["euler", "euler"]}, [K("free_particle.schemes"), "duplicate"]),
+    "duplicate_snapshot_times": ({"analysis.snapshot_times": [4.0, 4.0]}, [K("analysis.snapshot_times"), "duplicate"]),
+    "int_and_float_in_one_list": ({"lj_langevin.temperatures": [1, 1.0]}, [K("lj_langevin.temperatures"), "duplicate"]),
+    "int_and_float_in_two_lists": ({"lj_langevin.temperatures": [0.2, 1], "lj_mc.temperatures": [0.2, 1.0]},
+                                   [K("lj_mc.temperatures"), K("lj_langevin.temperatures"), "two ways"]),
 }
 CONFIG_XFAIL = {}
 

@@ -126,9 +126,13 @@ def make_method(spec, where="stage"):
     traj = spec.get("trajectory_every")
     traj_steps = None if traj is None else _whole(traj, unit, f"{where}.trajectory_every")
     if length % thermo_steps:
-        raise StageError(f"{where}.thermo_every must divide the stage length")
+        raise StageError(
+            f"{where}.thermo_every ({thermo_steps} steps) must divide the stage length ({length} steps)"
+        )
     if traj_steps is not None and traj_steps % thermo_steps:
-        raise StageError(f"{where}.trajectory_every must be a multiple of thermo_every")
+        raise StageError(
+            f"{where}.trajectory_every ({traj_steps} steps) must be a multiple of thermo_every ({thermo_steps} steps)"
+        )
     return obj, length, thermo_steps, traj_steps
 
 
@@ -139,7 +143,7 @@ def _whole(value, unit, name):
     steps = value / unit
     whole = int(round(steps))
     if whole < 1 or not math.isclose(steps, whole, rel_tol=1e-9, abs_tol=1e-9):
-        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}")
+        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}; allowed: multiples of {unit}")
     return whole
 
 
