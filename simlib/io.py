@@ -253,6 +253,62 @@ def check_partial_trajectory(partial, frames, n):
     return None if problem is None else f"its partial trajectory {partial} is corrupt ({problem})"
 
 
+# -- read side: intermediate files of the pipeline ------------------------------------------
+def read_json(path, kind=dict):
+    """Read a JSON file written by the pipeline (e.g. ``analysis.json``); DataFileError naming it otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataFileError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from None
+    if not text.strip():
+        raise DataFileError(f"{path}: empty file; truncated or corrupt?")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataFileError(f"{path}: not valid JSON (line {err.lineno}: {err.msg}); truncated or corrupt?") from None
+    if not isinstance(data, kind):
+        raise DataFileError(f"{path}: expected a JSON {kind.__name__}, found {type(data).__name__}")
+    return data
+
+
+def read_netcdf(path, kind=None):
+    """Load a netCDF file (optionally checking its ``simlib_kind``) with one-line errors naming it."""
+    path = Path(path)
+    if kind is not None:
+        return _open_checked(path, kind)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    problem = check_classic_length(path) if path.read_bytes()[:3] == b"CDF" else None
+    if problem is not None:
+        raise DataFileError(f"{path}: {problem}")
+    try:
+        return xr.load_dataset(path, decode_times=False)
+    except Exception as err:  # netCDF4/HDF5/scipy raise many types for a corrupt file
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise DataFileError(f"{path}: not a readable netCDF file ({reason}); truncated or corrupt?") from None
+
+
+def read_table(path, sep=",", columns=()):
+    """Read a CSV/TSV table (summary, benchmark) with one-line errors naming it; ``columns`` must be present."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DataFileError(f"{path}: not a readable table ({reason}); truncated or corrupt?") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: column(s) {missing} missing; truncated or not the expected file")
+    return frame
+
+
 # -- state -------------------------------------------------------------------------------
 _STATE_SCALARS = {
     "step": ("1", "steps or sweeps done"),

@@ -389,3 +389,100 @@ def test_blow_up_names_the_step_and_suggests_a_smaller_dt(tmp_path):
     assert "dt=0.5" in line or "dt = 0.5" in line, line
     for name in ("state.nc", "thermo.nc"):
         assert not (workdir / f"results/soft/seed7/quench/{name}").exists()
+
+
+# --------------------------------------------------------------------------------------
+# corrupt intermediate files (issue 14, items 3 and 8): the readers the pipeline's
+# analysis, figure, summary and manifest steps use give one line naming the file
+# --------------------------------------------------------------------------------------
+def _thermo(path):
+    from simlib.io import save_thermo
+
+    save_thermo(path, [{"step": i, "time": 0.1 * i, "potential_per_particle": -1.0} for i in range(50)], seed=7)
+
+
+def _trajectory(path):
+    from simlib.io import TrajectoryWriter
+
+    state, _, _ = _valid_state()
+    with TrajectoryWriter(path, state.n, state.dim, state.diameters) as writer:
+        for _ in range(12):
+            writer.append(state)
+
+
+def _dataset(path):
+    import xarray as xr
+    from simlib.io import write_netcdf
+
+    write_netcdf(path, xr.Dataset({"msd": ("lag", np.linspace(0.0, 1.0, 500))}))
+
+
+def _cut(fraction):
+    def cut(path):
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * fraction)])
+
+    return cut
+
+
+def _read(kind):
+    from simlib import io
+
+    return {
+        "json": io.read_json,
+        "netcdf": io.read_netcdf,
+        "tsv": lambda p: io.read_table(p, sep="\t", columns=("s",)),
+        "state": io.load_state,
+        "thermo": io.load_thermo,
+        "trajectory": io.load_trajectory,
+    }[kind]
+
+
+GARBAGE = b"\x89garbage\x00\xff not a file of this kind\n" * 8
+# id: (reader, file maker, damage, regex the one line must match besides the path)
+FILE_CASES = {
+    "analysis_json_empty": ("json", lambda p: p.write_text('{"run": "x", "U": 1.0}\n'), lambda p: p.write_text(""),
+                            "empty"),
+    "analysis_json_truncated": ("json", lambda p: p.write_text('{"run": "x", "U": 1.0}\n'), _cut(0.5),
+                                "not valid JSON"),
+    "analysis_json_wrong_type": ("json", lambda p: p.write_text("[1, 2, 3]\n"), lambda p: None,
+                                 "expected a JSON dict, found list"),
+    "analysis_json_garbage": ("json", lambda p: p.write_bytes(GARBAGE), lambda p: None, "cannot read|not valid"),
+    "dynamics_nc_garbage": ("netcdf", lambda p: p.write_bytes(GARBAGE), lambda p: None, "not a readable netCDF"),
+    "structure_nc_truncated": ("netcdf", _dataset, _cut(0.6), "not a readable netCDF|truncated"),
+    "dynamics_nc_empty": ("netcdf", _dataset, lambda p: p.write_bytes(b""), "not a readable netCDF"),
+    "benchmark_tsv_garbage": ("tsv", lambda p: p.write_bytes(GARBAGE), lambda p: None, "column|not a readable"),
+    "benchmark_tsv_empty": ("tsv", lambda p: p.write_text(""), lambda p: None, "not a readable table"),
+    "benchmark_tsv_wrong_columns": ("tsv", lambda p: p.write_text("a\tb\n1\t2\n"), lambda p: None,
+                                    r"column.*'s'.*missing"),
+    "state_nc_truncated": ("state", lambda p: _write_state(p, case="control"), _cut(0.5),
+                           "truncated or corrupt|not a readable"),
+    "thermo_nc_truncated": ("thermo", _thermo, _cut(0.7), "truncated or corrupt|not a readable"),
+    "trajectory_truncated_two_thirds": ("trajectory", _trajectory, _cut(2 / 3), "truncated"),
+    "trajectory_truncated_one_byte": ("trajectory", _trajectory, lambda p: _cut(1.0)(p) or p.write_bytes(
+        p.read_bytes()[:-1]), "truncated"),
+    "trajectory_header_only": ("trajectory", _trajectory, _cut(0.05), "truncated|header"),
+}
+
+
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_corrupt_file_is_refused_with_one_line_naming_it(case, tmp_path):
+    from simlib.io import DataFileError
+
+    kind, make, damage, pattern = FILE_CASES[case]
+    path = tmp_path / f"{case}.file"
+    make(path)
+    damage(path)
+    with pytest.raises(DataFileError) as err:
+        _read(kind)(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message, message
+    assert re.search(pattern, message, re.IGNORECASE), message
+
+
+@pytest.mark.parametrize("kind", ["json", "tsv", "state", "thermo", "trajectory"])
+def test_intact_file_of_each_kind_reads(kind, tmp_path):
+    path = tmp_path / "intact"
+    {"json": lambda p: p.write_text('{"run": "x"}'), "tsv": lambda p: p.write_text("s\th:m:s\n1.0\t0:00:01\n"),
+     "state": lambda p: _write_state(p, case="control"), "thermo": _thermo, "trajectory": _trajectory}[kind](path)
+    _read(kind)(path)
