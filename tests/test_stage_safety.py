@@ -310,3 +310,34 @@ def test_sigint_ends_the_job_promptly_with_one_line_and_resumes_bitwise(tmp_path
     assert "resuming from checkpoint" in (work / "job.log").read_text()
     for name, path in outputs(work).items():
         assert data(path) == data(outputs(straight)[name]), name
+
+
+# -- item 8: a full disk is one line in the rule's log ----------------------------------
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("No space left on device"), RuntimeError("NetCDF: HDF error"),
+     OSError(28, "No space left on device", "results/x/.state.nc.1234.tmp")],
+    ids=["netcdf3_enospc", "hdf_error", "oserror_enospc"],
+)
+def test_full_disk_is_one_line_naming_the_output_directory(tmp_path, error):
+    from simlib.pipeline.smk import run_script
+
+    class Smk:
+        log = [str(tmp_path / "job.log")]
+        output = [str(tmp_path / "out" / "state.nc")]
+        rule = "soft_quench"
+        threads = 1
+        wildcards = {}
+
+    (tmp_path / "out").mkdir()
+
+    def main(smk, log):
+        raise error
+
+    with pytest.raises(SystemExit) as code:
+        run_script(Smk(), main)
+    assert code.value.code == 1
+    lines = [line for line in (tmp_path / "job.log").read_text().splitlines() if "error in rule" in line]
+    assert len(lines) == 1 and "soft_quench" in lines[0] and str(tmp_path / "out") in lines[0], lines
+    if "HDF" not in str(error):
+        assert "disk full" in lines[0]

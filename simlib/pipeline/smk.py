@@ -9,7 +9,10 @@ netCDF write, see :func:`simlib.pipeline.stages.deferred_interrupts`) and ends t
 job with one line and exit code 130.
 """
 
+import contextlib
+import errno
 import os
+import shutil
 import sys
 import time
 
@@ -22,6 +25,29 @@ from .stages import StageError, StageInterrupted, deferred_interrupts
 
 KNOWN_ERRORS = (ConfigError, DataFileError, SimulationError, StageError, ValueError)
 INTERRUPTED = 130  # the shell's exit code for a job ended by SIGINT
+
+
+def _storage_error(err, snakemake):
+    """One line for a failed file operation, or None if ``err`` is not one.
+
+    netCDF-C reports a full disk as ``RuntimeError('NetCDF: HDF error')`` or
+    ``RuntimeError('No space left on device')`` without a file name, so the line names
+    the output directory and the space left there.
+    """
+    text = str(err)
+    if isinstance(err, OSError) and err.errno not in (None, errno.ENOSPC, errno.EDQUOT):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or text}"
+    if not (isinstance(err, OSError) or "NetCDF" in text or "HDF" in text or "No space left" in text):
+        return None
+    folders = sorted({os.path.dirname(os.path.abspath(str(p))) for p in getattr(snakemake, "output", [])})
+    free = []
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            free.append(f"{folder} has {shutil.disk_usage(folder).free / 1e6:.3g} MB free")
+    full = (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)) or "No space left" in text
+    head = "disk full (no space left on device)" if full else f"writing or reading a netCDF file failed ({text})"
+    return f"{head}; " + ("; ".join(free) if free else "output directory unknown")
 
 
 def run_script(snakemake, main):
@@ -55,11 +81,11 @@ def run_script(snakemake, main):
         if os.environ.get("SIMLIB_DEBUG") == "1":
             raise
         stop(f"error in rule {rule}: {err}", 1)
-    except OSError as err:  # a full disk, a vanished directory: one line naming the file
-        if os.environ.get("SIMLIB_DEBUG") == "1":
+    except (OSError, RuntimeError) as err:  # a full disk, a vanished directory
+        message = _storage_error(err, snakemake)
+        if message is None or os.environ.get("SIMLIB_DEBUG") == "1":
             raise
-        where = f"{err.filename}: " if err.filename else ""
-        stop(f"error in rule {rule}: {where}{err.strerror or err}", 1)
+        stop(f"error in rule {rule}: {message}", 1)
     finally:
         if handle is not sys.stderr:
             handle.close()
