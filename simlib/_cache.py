@@ -12,6 +12,8 @@ used as the parent directory.
 
 import hashlib
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import numba
@@ -37,20 +39,51 @@ def source_hash():
     return digest.hexdigest()[:16]
 
 
+def _usable(target):
+    """Create ``target`` and check numba can write there (a test file, not only ``os.access``)."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+        return True
+    except OSError:
+        return False
+
+
 def configure():
+    """Point numba's cache at the first usable keyed directory; returns it.
+
+    ``NUMBA_CACHE_DIR`` (if set), then ``simlib/__pycache__``, then ``~/.cache/simlib``,
+    each with the key as a subdirectory. If none is writable the kernels are compiled
+    into a fresh temporary directory (no cache across runs). numba itself would fall
+    back to ``__pycache__`` beside the sources, which is not keyed, so simlib never
+    leaves ``CACHE_DIR`` pointing at an unusable place. A fallback is said once, on stderr.
+    """
     tag = f"simlib-{source_hash()}-numba{numba.__version__}"
     parent = os.environ.get("NUMBA_CACHE_DIR")
-    candidates = [Path(parent)] if parent else [
+    candidates = ([Path(parent)] if parent else []) + [
         Path(__file__).resolve().parent / "__pycache__",
         Path.home() / ".cache" / "simlib",
     ]
     for base in candidates:
         target = base / tag
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(target, os.W_OK):
+        if _usable(target):
+            if parent and base != Path(parent):
+                _say_once(f"simlib: NUMBA_CACHE_DIR={parent} is not writable; numba cache in {target}")
             numba.config.CACHE_DIR = str(target)
             return target
-    return None
+    target = Path(tempfile.mkdtemp(prefix=f"{tag}-"))
+    _say_once(f"simlib: no writable numba cache directory ({', '.join(map(str, candidates))}); "
+              f"compiling without a persistent cache in {target}")
+    numba.config.CACHE_DIR = str(target)
+    return target
+
+
+_said = set()
+
+
+def _say_once(message):
+    if message not in _said:
+        _said.add(message)
+        print(message, file=sys.stderr)

@@ -11,7 +11,7 @@ from .rng import (
     normal_array,
     uniform_array,
 )
-from .state import State
+from .state import State, check_real
 
 
 def lattice_positions(n, box):
@@ -129,6 +129,9 @@ def initial_state(
     n = int(n)
     if not isinstance(box, Box):
         raise TypeError("box must be a simlib.Box")
+    polydispersity = check_real("polydispersity", polydispersity)
+    mass = check_real("mass", mass, positive=True)
+    kT = check_real("kT", kT, positive=True, allow_none=True)
     diameters = polydisperse_diameters(n, polydispersity, seed)
     if arrangement == "lattice":
         spacing = lattice_spacing(n, box)

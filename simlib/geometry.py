@@ -39,7 +39,7 @@ class Box:
     @classmethod
     def cube(cls, side, dim):
         """A square (``dim=2``) or cubic (``dim=3``) box of side ``side`` [length]."""
-        return cls(np.full(int(dim), float(side)))
+        return cls(np.full(_check_dim(dim), _check_side(side)))
 
     @property
     def dim(self):
@@ -62,6 +62,20 @@ class Box:
     def unwrap(self, positions, images):
         """Unwrapped positions ``x + n L``, shape (N, d)."""
         return positions + images * self.lengths
+
+
+def _check_dim(dim):
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)) or dim not in (2, 3):
+        raise ValueError(f"box dim must be the integer 2 or 3, got {dim!r}")
+    return int(dim)
+
+
+def _check_side(side):
+    if isinstance(side, (bool, np.bool_)) or not isinstance(side, (int, float, np.integer, np.floating)):
+        raise ValueError(f"box side must be a number, got {side!r}")
+    if not (np.isfinite(side) and side > 0):
+        raise ValueError(f"box side must be a positive finite number, got {side!r}")
+    return float(side)
 
 
 @njit(cache=True)

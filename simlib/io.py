@@ -127,6 +127,188 @@ def _open_checked(path, kind):
     return ds
 
 
+# -- read side: classic-format length checks (truncated trajectories) --------------------
+# netCDF-C reads a truncated classic (NETCDF3) file without error and returns zeros for
+# the missing records, so every reader of a trajectory checks the file's length against
+# what its header declares.
+_CLASSIC_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
+
+
+class _Header:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, size):
+        if self.pos + size > len(self.data):
+            raise ValueError("header ends early")
+        out = self.data[self.pos:self.pos + size]
+        self.pos += size
+        return out
+
+    def int(self, size=4):
+        return int.from_bytes(self.take(size), "big", signed=False)
+
+    def name(self, count_size):
+        length = self.int(count_size)
+        return self.take((length + 3) // 4 * 4)[:length].decode(errors="replace")
+
+    def skip_attributes(self, count_size):
+        tag, count = self.int(4), self.int(count_size)
+        if tag not in (0, 0x0C):
+            raise ValueError("bad attribute list tag")
+        for _ in range(count):
+            self.name(count_size)
+            kind, nelems = self.int(4), self.int(count_size)
+            size = nelems * _CLASSIC_TYPE_SIZE.get(kind, 0)
+            if kind not in _CLASSIC_TYPE_SIZE:
+                raise ValueError(f"unknown attribute type {kind}")
+            self.take((size + 3) // 4 * 4)
+
+
+def classic_layout(path):
+    """Parse a classic/64-bit-offset netCDF header: ``(numrecs, dims, record_vars_end, fixed_end)``.
+
+    ``dims`` maps names to lengths (0 for the record dimension); ``record_vars_end(k)``
+    is the byte offset where the data of the first ``k`` records ends, ``fixed_end``
+    where the non-record data ends. Raises ValueError for a file that is not classic netCDF.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        if head[:3] != b"CDF" or head[3:] not in (b"\x01", b"\x02", b"\x05"):
+            raise ValueError("not a classic netCDF file")
+        version = head[3]
+        data = head + handle.read(1 << 20)  # headers of simlib trajectories are a few kB
+    count = 8 if version == 5 else 4
+    offset = 4 if version == 1 else 8
+    h = _Header(data)
+    h.take(4)
+    numrecs = h.int(count)
+    tag, ndims = h.int(4), h.int(count)
+    if tag not in (0, 0x0A):
+        raise ValueError("bad dimension list tag")
+    dim_names, dims = [], {}
+    for _ in range(ndims):
+        name = h.name(count)
+        dims[name] = h.int(count)
+        dim_names.append(name)
+    h.skip_attributes(count)
+    tag, nvars = h.int(4), h.int(count)
+    if tag not in (0, 0x0B):
+        raise ValueError("bad variable list tag")
+    record, fixed_end = [], h.pos
+    for _ in range(nvars):
+        h.name(count)
+        ndim = h.int(count)
+        ids = [h.int(4) for _ in range(ndim)]
+        h.skip_attributes(count)
+        kind, vsize, begin = h.int(4), h.int(count), h.int(offset)
+        is_record = bool(ids) and dims[dim_names[ids[0]]] == 0
+        if is_record:
+            size = _CLASSIC_TYPE_SIZE[kind]
+            for i in ids[1:]:
+                size *= dims[dim_names[i]]
+            record.append((begin, vsize, size))
+        else:
+            fixed_end = max(fixed_end, begin + vsize)
+    # one record variable alone is not padded to 4 bytes per record
+    recsize = record[0][2] if len(record) == 1 else sum(v for _, v, _ in record)
+
+    def record_vars_end(k):
+        if k <= 0 or not record:
+            return 0
+        return max(begin + (k - 1) * recsize + size for begin, _, size in record)
+
+    return numrecs, dims, record_vars_end, fixed_end
+
+
+def check_classic_length(path, frames=None):
+    """None if ``path`` holds all the data its header declares (or ``frames`` records), else the problem."""
+    path = Path(path)
+    try:
+        numrecs, _, record_end, fixed_end = classic_layout(path)
+        size = path.stat().st_size
+    except (OSError, ValueError, KeyError, IndexError) as err:
+        return f"unreadable classic netCDF header ({err})"
+    want = numrecs if frames is None else frames
+    if numrecs == 0xFFFFFFFF or want > numrecs:
+        return f"header records {numrecs} frames, {want} needed"
+    need = max(fixed_end, record_end(want))
+    if size < need:
+        return f"truncated: {size} bytes, but its header's {want} frames need {need}"
+    return None
+
+
+def check_partial_trajectory(partial, frames, n):
+    """None if the partial trajectory ``partial`` can be resumed at ``frames`` frames of ``n`` atoms, else why not."""
+    partial = Path(partial)
+    if not partial.exists():
+        return f"its partial trajectory {partial} is gone"
+    try:
+        _, dims, _, _ = classic_layout(partial)
+    except (OSError, ValueError, KeyError, IndexError) as err:
+        return f"its partial trajectory {partial} is unreadable ({err})"
+    if dims.get("atom") != n:
+        return f"its partial trajectory {partial} has {dims.get('atom')} atoms, not {n}"
+    problem = check_classic_length(partial, frames)
+    return None if problem is None else f"its partial trajectory {partial} is corrupt ({problem})"
+
+
+# -- read side: intermediate files of the pipeline ------------------------------------------
+def read_json(path, kind=dict):
+    """Read a JSON file written by the pipeline (e.g. ``analysis.json``); DataFileError naming it otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataFileError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})") from None
+    if not text.strip():
+        raise DataFileError(f"{path}: empty file; truncated or corrupt?")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataFileError(f"{path}: not valid JSON (line {err.lineno}: {err.msg}); truncated or corrupt?") from None
+    if not isinstance(data, kind):
+        raise DataFileError(f"{path}: expected a JSON {kind.__name__}, found {type(data).__name__}")
+    return data
+
+
+def read_netcdf(path, kind=None):
+    """Load a netCDF file (optionally checking its ``simlib_kind``) with one-line errors naming it."""
+    path = Path(path)
+    if kind is not None:
+        return _open_checked(path, kind)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    problem = check_classic_length(path) if path.read_bytes()[:3] == b"CDF" else None
+    if problem is not None:
+        raise DataFileError(f"{path}: {problem}")
+    try:
+        return xr.load_dataset(path, decode_times=False)
+    except Exception as err:  # netCDF4/HDF5/scipy raise many types for a corrupt file
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise DataFileError(f"{path}: not a readable netCDF file ({reason}); truncated or corrupt?") from None
+
+
+def read_table(path, sep=",", columns=()):
+    """Read a CSV/TSV table (summary, benchmark) with one-line errors naming it; ``columns`` must be present."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DataFileError(f"{path}: not a readable table ({reason}); truncated or corrupt?") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataFileError(f"{path}: column(s) {missing} missing; truncated or not the expected file")
+    return frame
+
+
 # -- state -------------------------------------------------------------------------------
 _STATE_SCALARS = {
     "step": ("1", "steps or sweeps done"),
@@ -415,6 +597,9 @@ def load_trajectory(path):
     ``velocities`` (frame, atom, d), ``diameters`` (atom), ``box`` (frame, d),
     ``time`` (frame) and ``step`` (frame).
     """
+    problem = check_classic_length(path) if Path(path).exists() else None
+    if problem is not None:
+        raise DataFileError(f"{path}: {problem}; truncated or corrupt trajectory")
     raw = _open_checked(path, "trajectory")
     d = int(raw.attrs["dimension"])
     wrapped = raw["coordinates"].values[:, :, :d].astype(np.float64)

@@ -43,6 +43,14 @@ LJ_UNSHIFTED = 5  # kernel code of ``Potential("lj", shift=False)``; not a kind 
 KINDS = {"soft12": SOFT12, "lj": LJ, "lj_smooth": LJ_SMOOTH, "hard": HARD, "ideal": IDEAL}
 
 
+def _check_numbers(potential):
+    """ValueError naming the argument for a string, bool, NaN or inf ``r_cut``/``epsilon``."""
+    for name in ("r_cut", "epsilon"):
+        value = getattr(potential, name)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"potential.{name} must be a number, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Potential:
     """A pair potential.
@@ -76,6 +84,7 @@ class Potential:
     shift: bool = True
 
     def __post_init__(self):
+        _check_numbers(self)
         if self.kind not in KINDS:
             raise ValueError(f"potential.kind: unknown kind {self.kind!r}; choose one of {sorted(KINDS)}")
         if not (np.isfinite(self.r_cut) and self.r_cut > 0):

@@ -15,11 +15,42 @@ from .integrators import LIST_OVERFLOW, NON_FINITE, OK, TOO_FAST, VERLET, run_dy
 from .mc import Metropolis, run_metropolis
 from .neighbours import NeighbourList, closest_scaled_pair
 from .potentials import HARD, LJ_UNSHIFTED, energy_forces_list
-from .state import kinetic_energy, pressure, total_momentum
+from .state import check_real, kinetic_energy, pressure, total_momentum, wrap_into_box
 
 
 class SimulationError(RuntimeError):
     """A run stopped because the numbers went bad; the message says where and why."""
+
+
+def _check_entry(state, potential, skin, max_move):
+    """Argument checks of :class:`Simulation` in plain Python, before any kernel runs.
+
+    Positions outside [0, L) are wrapped (images recorded); NaN or inf, and two
+    particles at one position (a zero pair distance divides by zero in the force),
+    are refused with :class:`SimulationError`.
+    """
+    from .potentials import Potential
+    from .state import State
+
+    if not isinstance(state, State):
+        raise ValueError(f"state must be a simlib.State, got {type(state).__name__}")
+    if not isinstance(potential, Potential):
+        raise ValueError(f"potential must be a simlib.Potential, got {type(potential).__name__}")
+    check_real("skin", skin, positive=True, allow_none=True)
+    check_real("max_move", max_move, positive=True)
+    try:
+        wrap_into_box(state)
+    except ValueError as err:
+        raise SimulationError(str(err)) from None
+    if potential.kind != "ideal":
+        order = np.lexsort(state.positions.T[::-1])
+        ordered = state.positions[order]
+        same = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1))
+        if same.size:
+            i, j = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+            raise SimulationError(
+                f"state.positions: particles {i} and {j} are at the same position {state.positions[i].tolist()}"
+            )
 
 
 class Simulation:
@@ -43,6 +74,7 @@ class Simulation:
     """
 
     def __init__(self, state, potential, method, skin=None, max_move=0.5, resume=False):
+        _check_entry(state, potential, skin, max_move)
         self.state = state
         self.potential = potential
         self.method = method
@@ -150,9 +182,13 @@ class Simulation:
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
         remaining = int(n_steps)
-        chunk = remaining if every is None else int(every)
-        if chunk <= 0 and remaining > 0:
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every <= 0
+        ):
             raise ValueError(f"every must be a positive integer, got {every!r}")
+        if callback is not None and not callable(callback):
+            raise ValueError(f"callback must be callable, got {callback!r}")
+        chunk = remaining if every is None else int(every)
         while remaining > 0:
             this = min(chunk, remaining)
             self._advance(this)

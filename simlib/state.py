@@ -86,6 +86,7 @@ class State:
             raise ValueError(f"state: mass must be positive, got {self.mass}")
         if self.list_reference is not None:
             self.list_reference = np.ascontiguousarray(self.list_reference, dtype=np.float64)
+        wrap_into_box(self)
 
     @property
     def n(self):
@@ -122,6 +123,42 @@ class State:
         self.list_builds = 0
         self.mc_trials = 0
         self.mc_accepted = 0
+
+
+# -- argument checks at the public entry points (plain Python, outside the kernels) --------
+def check_real(name, value, positive=False, allow_none=False):
+    """``value`` as a float, or ValueError naming ``name`` (strings, bools, NaN and inf refused)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or (positive and not value > 0):
+        raise ValueError(f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}")
+    return value
+
+
+def check_finite_array(name, array):
+    """ValueError naming ``name`` and the first bad particle if ``array`` holds NaN or inf."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        i = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"state.{name}: {int(bad.any(axis=-1).sum()) if bad.ndim > 1 else int(bad.sum())} "
+                         f"particle(s) not finite, first particle {i} ({array[i].tolist()})")
+
+
+def wrap_into_box(state):
+    """Wrap ``state.positions`` into [0, L) in place, recording the crossings in ``state.images``.
+
+    Kernels assume wrapped positions (a cell index is clamped, a minimum image is one
+    shift); a configuration in the centred convention [-L/2, L/2) would otherwise give
+    wrong forces without an error. Unwrapped positions are unchanged (to rounding).
+    """
+    check_finite_array("positions", state.positions)
+    check_finite_array("velocities", state.velocities)
+    x, lengths = state.positions, state.box.lengths
+    if np.any(x < 0.0) or np.any(x >= lengths):
+        state.box.wrap(x, state.images)
 
 
 def kinetic_energy(velocities, mass=1.0):

@@ -75,6 +75,7 @@ def assert_one_line(output, *patterns):
 # --------------------------------------------------------------------------------------
 # id: (changes to config/test.yaml, regexes one line must match: the key and the problem)
 K = re.escape
+NAN, INF = float("nan"), float("inf")
 CONFIG_CASES = {
     "unknown_key_top": ({"sytem": {"n": 64}}, [K("'sytem'"), "unknown"]),
     "unknown_key_nested": ({"system.N": 64}, [K("system"), K("'N'"), "unknown"]),
@@ -106,6 +107,70 @@ CONFIG_CASES = {
     "dr_stage_zero": ({"lj_mc.production.move_size": 0.0}, [K("lj_mc.production.move_size"), K("> 0")]),
     "dr_stage_above_half_box": ({"lj_mc.production.move_size": 7.0},
                                 [K("lj_mc.production.move_size"), "half the box"]),
+    # issue 14 item 7: NaN/inf anywhere a number goes
+    "box_nan": ({"system.box": NAN}, [K("system.box"), "finite"]),
+    "box_inf": ({"system.box": INF}, [K("system.box"), "finite"]),
+    "T_nan": ({"lj_langevin.temperatures": [NAN]}, [K("lj_langevin.temperatures"), "finite"]),
+    "T_inf": ({"lj_mc.temperatures": [0.2, INF]}, [K("lj_mc.temperatures"), "finite"]),
+    "stage_kT_nan": ({"quench.kT": NAN}, [K("quench.kT"), "finite"]),
+    "dt_inf": ({"soft_md.equilibrate.dt": INF}, [K("soft_md.equilibrate.dt"), "finite"]),
+    "dr_nan": ({"lj_mc.acceptance.move_sizes": [NAN]}, [K("lj_mc.acceptance.move_sizes"), "finite"]),
+    "dr_stage_nan": ({"lj_mc.production.move_size": NAN}, [K("lj_mc.production.move_size"), "finite"]),
+    "p_nan": ({"lj_langevin.polydispersities": [NAN]}, [K("lj_langevin.polydispersities"), "finite"]),
+    "checkpoint_seconds_nan": ({"checkpoint_seconds": NAN}, [K("checkpoint_seconds"), "finite"]),
+    "checkpoint_seconds_inf": ({"checkpoint_seconds": INF}, [K("checkpoint_seconds"), "finite"]),
+    "equilibrated_fraction_nan": ({"analysis.equilibrated_fraction": NAN},
+                                  [K("analysis.equilibrated_fraction"), "finite"]),
+    "r_cut_nan": ({"lj_mc.potential.r_cut": NAN}, [K("lj_mc.potential.r_cut"), "finite"]),
+    # values that cannot name a run
+    "p_tiny": ({"lj_langevin.polydispersities": [0.00001]}, [K("lj_langevin.polydispersities"), "name a run", "allowed"]),
+    "p_negative_zero": ({"lj_langevin.polydispersities": [-0.0]},
+                        [K("lj_langevin.polydispersities"), "name a run", "allowed"]),
+    # empty lists
+    "snapshot_times_empty": ({"analysis.snapshot_times": []}, [K("analysis.snapshot_times"), "at least 1"]),
+    "schemes_empty": ({"free_particle.schemes": []}, [K("free_particle.schemes"), "at least 1"]),
+    # keys that do not apply to the method or that the pipeline fills in
+    "key_not_for_langevin": ({"quench.sweeps": 10}, [K("'quench'"), K("'sweeps'"), "langevin"]),
+    "key_not_for_metropolis": ({"lj_mc.production.dt": 0.01}, [K("lj_mc.production"), K("'dt'"), "metropolis"]),
+    "key_filled_in": ({"lj_langevin.production.kT": 0.5}, [K("lj_langevin.production.kT"), "does not apply"]),
+    "method_of_section": ({"soft_md.nve.method": "langevin"}, [K("soft_md.nve.method"), K("'nve'")]),
+    "hard_with_langevin": ({"lj_langevin.potential": {"kind": "hard"}},
+                           [K("lj_langevin.potential.kind"), "hard", "monte carlo", "allowed"]),
+    "tail_correction_2d": ({"lj_langevin.potential.tail_correction": True},
+                           [K("lj_langevin.potential.tail_correction"), "3D", "allowed"]),
+    "shift_false_nve": ({"soft_md.potential": {"kind": "lj", "shift": False}},
+                        [K("soft_md.potential.shift"), "NVE", "allowed"]),
+    "tail_correction_not_lj": ({"lj_mc.potential": {"kind": "soft12", "tail_correction": True}},
+                               [K("lj_mc.potential"), "tail_correction"]),
+    "thermo_every_not_dividing": ({"lj_langevin.production.thermo_every": 0.3},
+                                  [K("lj_langevin.production.thermo_every"), "divide"]),
+    "trajectory_every_not_multiple": ({"lj_langevin.production.trajectory_every": 0.25},
+                                      [K("lj_langevin.production"), "trajectory_every", "multiple|whole"]),
+    "free_particle_trajectory_every": ({"free_particle.trajectory_every": 0.015},
+                                       [K("free_particle.trajectory_every"), "whole number", "allowed"]),
+    "msd_fit_start_after_stop": ({"analysis.msd_fit": {"start": 0.6, "stop": 0.5}},
+                                 [K("analysis.msd_fit.start"), K("< msd_fit.stop")]),
+    "snapshot_after_the_end": ({"analysis.snapshot_times": [100.0]}, [K("analysis.snapshot_times"), "after the end"]),
+    "seed_too_large": ({"seeds": [2**63]}, [K("seeds"), K("<= 9223372036854775807")]),
+    "n_beyond_memory": ({"system.n": 10**9, "system.box": 50000.0}, [K("system.n"), "memory", "GB"]),
+    "rdf_bins_huge": ({"analysis.rdf.bins": 10**11}, [K("analysis.rdf.bins"), K("<= 1000000")]),
+    "sk_bins_huge": ({"analysis.structure_factor.bins": 10**11}, [K("analysis.structure_factor.bins"), K("<=")]),
+    # duplicates in every swept list, and one state point named two ways
+    "duplicate_seeds": ({"seeds": [7, 7]}, [K("'seeds'"), "duplicate"]),
+    "duplicate_lj_temperatures": ({"lj_langevin.temperatures": [0.2, 0.2]}, [K("lj_langevin.temperatures"), "duplicate"]),
+    "duplicate_polydispersities": ({"lj_langevin.polydispersities": [0.0, 0.0]},
+                                   [K("lj_langevin.polydispersities"), "duplicate"]),
+    "duplicate_mc_temperatures": ({"lj_mc.temperatures": [0.2, 0.2]}, [K("lj_mc.temperatures"), "duplicate"]),
+    "duplicate_drift_dts": ({"soft_md.drift_dts": [0.001, 0.001, 0.002]}, [K("soft_md.drift_dts"), "duplicate"]),
+    "duplicate_move_sizes": ({"lj_mc.acceptance.move_sizes": [0.05, 0.05]},
+                             [K("lj_mc.acceptance.move_sizes"), "duplicate"]),
+    "duplicate_acceptance_temperatures": ({"lj_mc.acceptance.temperatures": [0.2, 0.2]},
+                                          [K("lj_mc.acceptance.temperatures"), "duplicate"]),
+    "duplicate_schemes": ({"free_particle.schemes": ["euler", "euler"]}, [K("free_particle.schemes"), "duplicate"]),
+    "duplicate_snapshot_times": ({"analysis.snapshot_times": [4.0, 4.0]}, [K("analysis.snapshot_times"), "duplicate"]),
+    "int_and_float_in_one_list": ({"lj_langevin.temperatures": [1, 1.0]}, [K("lj_langevin.temperatures"), "duplicate"]),
+    "int_and_float_in_two_lists": ({"lj_langevin.temperatures": [0.2, 1], "lj_mc.temperatures": [0.2, 1.0]},
+                                   [K("lj_mc.temperatures"), K("lj_langevin.temperatures"), "two ways"]),
 }
 CONFIG_XFAIL = {}
 
@@ -324,3 +389,100 @@ def test_blow_up_names_the_step_and_suggests_a_smaller_dt(tmp_path):
     assert "dt=0.5" in line or "dt = 0.5" in line, line
     for name in ("state.nc", "thermo.nc"):
         assert not (workdir / f"results/soft/seed7/quench/{name}").exists()
+
+
+# --------------------------------------------------------------------------------------
+# corrupt intermediate files (issue 14, items 3 and 8): the readers the pipeline's
+# analysis, figure, summary and manifest steps use give one line naming the file
+# --------------------------------------------------------------------------------------
+def _thermo(path):
+    from simlib.io import save_thermo
+
+    save_thermo(path, [{"step": i, "time": 0.1 * i, "potential_per_particle": -1.0} for i in range(50)], seed=7)
+
+
+def _trajectory(path):
+    from simlib.io import TrajectoryWriter
+
+    state, _, _ = _valid_state()
+    with TrajectoryWriter(path, state.n, state.dim, state.diameters) as writer:
+        for _ in range(12):
+            writer.append(state)
+
+
+def _dataset(path):
+    import xarray as xr
+    from simlib.io import write_netcdf
+
+    write_netcdf(path, xr.Dataset({"msd": ("lag", np.linspace(0.0, 1.0, 500))}))
+
+
+def _cut(fraction):
+    def cut(path):
+        data = path.read_bytes()
+        path.write_bytes(data[: int(len(data) * fraction)])
+
+    return cut
+
+
+def _read(kind):
+    from simlib import io
+
+    return {
+        "json": io.read_json,
+        "netcdf": io.read_netcdf,
+        "tsv": lambda p: io.read_table(p, sep="\t", columns=("s",)),
+        "state": io.load_state,
+        "thermo": io.load_thermo,
+        "trajectory": io.load_trajectory,
+    }[kind]
+
+
+GARBAGE = b"\x89garbage\x00\xff not a file of this kind\n" * 8
+# id: (reader, file maker, damage, regex the one line must match besides the path)
+FILE_CASES = {
+    "analysis_json_empty": ("json", lambda p: p.write_text('{"run": "x", "U": 1.0}\n'), lambda p: p.write_text(""),
+                            "empty"),
+    "analysis_json_truncated": ("json", lambda p: p.write_text('{"run": "x", "U": 1.0}\n'), _cut(0.5),
+                                "not valid JSON"),
+    "analysis_json_wrong_type": ("json", lambda p: p.write_text("[1, 2, 3]\n"), lambda p: None,
+                                 "expected a JSON dict, found list"),
+    "analysis_json_garbage": ("json", lambda p: p.write_bytes(GARBAGE), lambda p: None, "cannot read|not valid"),
+    "dynamics_nc_garbage": ("netcdf", lambda p: p.write_bytes(GARBAGE), lambda p: None, "not a readable netCDF"),
+    "structure_nc_truncated": ("netcdf", _dataset, _cut(0.6), "not a readable netCDF|truncated"),
+    "dynamics_nc_empty": ("netcdf", _dataset, lambda p: p.write_bytes(b""), "not a readable netCDF"),
+    "benchmark_tsv_garbage": ("tsv", lambda p: p.write_bytes(GARBAGE), lambda p: None, "column|not a readable"),
+    "benchmark_tsv_empty": ("tsv", lambda p: p.write_text(""), lambda p: None, "not a readable table"),
+    "benchmark_tsv_wrong_columns": ("tsv", lambda p: p.write_text("a\tb\n1\t2\n"), lambda p: None,
+                                    r"column.*'s'.*missing"),
+    "state_nc_truncated": ("state", lambda p: _write_state(p, case="control"), _cut(0.5),
+                           "truncated or corrupt|not a readable"),
+    "thermo_nc_truncated": ("thermo", _thermo, _cut(0.7), "truncated or corrupt|not a readable"),
+    "trajectory_truncated_two_thirds": ("trajectory", _trajectory, _cut(2 / 3), "truncated"),
+    "trajectory_truncated_one_byte": ("trajectory", _trajectory, lambda p: _cut(1.0)(p) or p.write_bytes(
+        p.read_bytes()[:-1]), "truncated"),
+    "trajectory_header_only": ("trajectory", _trajectory, _cut(0.05), "truncated|header"),
+}
+
+
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_corrupt_file_is_refused_with_one_line_naming_it(case, tmp_path):
+    from simlib.io import DataFileError
+
+    kind, make, damage, pattern = FILE_CASES[case]
+    path = tmp_path / f"{case}.file"
+    make(path)
+    damage(path)
+    with pytest.raises(DataFileError) as err:
+        _read(kind)(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message, message
+    assert re.search(pattern, message, re.IGNORECASE), message
+
+
+@pytest.mark.parametrize("kind", ["json", "tsv", "state", "thermo", "trajectory"])
+def test_intact_file_of_each_kind_reads(kind, tmp_path):
+    path = tmp_path / "intact"
+    {"json": lambda p: p.write_text('{"run": "x"}'), "tsv": lambda p: p.write_text("s\th:m:s\n1.0\t0:00:01\n"),
+     "state": lambda p: _write_state(p, case="control"), "thermo": _thermo, "trajectory": _trajectory}[kind](path)
+    _read(kind)(path)

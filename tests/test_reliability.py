@@ -629,10 +629,74 @@ def test_compare_missing_row_differs(tmp_path, side):
     assert line and line[0].startswith("FAIL") and side in line[0]
 
 
-def test_compare_missing_column_differs(tmp_path):
+def test_compare_missing_column_has_its_own_exit_code(tmp_path):
     ref = _summary()
     out = _compare(tmp_path, ref, ref.drop(columns=["pressure"]))
-    assert out.returncode == 1 and "pressure: missing in rerun" in out.stdout
+    assert out.returncode == 3 and "column pressure not in rerun" in out.stdout, out.stdout
+    out = _compare(tmp_path, ref.drop(columns=["pressure"]), ref)
+    assert out.returncode == 3 and "column pressure not in reference" in out.stdout, out.stdout
+
+
+def _with_unbarred(frame):
+    """Columns of the real summary that have no error bar, and an error bar of zero
+    (``_mean_err`` of fewer than 4 samples)."""
+    out = frame.copy()
+    out["total_rms"] = [math.nan, math.nan, 0.0012345678901234]
+    out["rms_ratio"] = [math.nan, math.nan, 0.0345678901234567]
+    out["density_dispersion"] = [3.4567890123456789, 1.2345678901234567, math.nan]
+    out["largest_cluster_fraction"] = [0.87654321, 0.12345678, math.nan]
+    out.loc[2, "pressure_err"] = 0.0
+    return out
+
+
+def test_compare_one_ulp_in_columns_without_error_bar_agrees(tmp_path):
+    ref = _with_unbarred(_summary())
+    new = ref.copy()
+    for column, row in (("total_rms", 2), ("rms_ratio", 2), ("density_dispersion", 0),
+                        ("largest_cluster_fraction", 1), ("pressure", 2)):  # pressure: zero error bar
+        new.at[row, column] = np.nextafter(new.at[row, column], np.inf)
+    out = _compare(tmp_path, ref, new)
+    assert out.returncode == 0, out.stdout
+    assert _compare(tmp_path, ref, new, "--bitwise").returncode == 1
+
+
+def test_compare_columns_without_error_bar_use_the_relative_tolerance(tmp_path):
+    ref = _with_unbarred(_summary())
+    new = ref.copy()
+    new.at[0, "density_dispersion"] *= 1.05
+    assert _compare(tmp_path, ref, new).returncode == 0
+    new.at[0, "density_dispersion"] = ref.at[0, "density_dispersion"] * 1.3
+    out = _compare(tmp_path, ref, new)
+    assert out.returncode == 1 and "density_dispersion" in out.stdout and "rtol" in out.stdout, out.stdout
+    assert _compare(tmp_path, ref, new, "--rtol", "0.5").returncode == 0
+
+
+def test_compare_infinite_values_have_their_own_exit_code(tmp_path):
+    ref = _summary()
+    ref.at[1, "pressure"] = math.inf
+    out = _compare(tmp_path, ref, ref.copy())
+    assert out.returncode == 4 and "pressure" in out.stdout and "not finite" in out.stdout, out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_compare_infinite_error_bar_does_not_hide_a_change(tmp_path):
+    ref = _summary()
+    new = ref.copy()
+    new.at[0, "pressure_err"] = math.inf
+    new.at[0, "pressure"] += 1e6
+    out = _compare(tmp_path, ref, new)
+    assert out.returncode == 4 and "pressure_err" in out.stdout and "infinite" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("option", [("--sigmas", "nan"), ("--sigmas", "-1"), ("--sigmas", "inf"),
+                                    ("--sigmas", "three"), ("--rtol", "nan"), ("--rtol", "-0.1")])
+def test_compare_bad_tolerance_option_exits_5_with_one_line(tmp_path, option):
+    ref = _summary()
+    out = _compare(tmp_path, ref, ref.copy(), *option)
+    assert out.returncode == 5, (out.returncode, out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and option[0] in lines[0], out.stderr
 
 
 def _one_line_error(out, path):

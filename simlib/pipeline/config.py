@@ -5,6 +5,9 @@ a key wants one line that names it. :func:`validate_config` fills in the schema'
 defaults and raises :class:`ConfigError` naming the key path and the problem.
 """
 
+import math
+import os
+
 import jsonschema
 import yaml
 
@@ -44,7 +47,11 @@ def _describe(error):
     if error.validator == "required":
         return error.message.replace("is a required property", "is missing")
     if error.validator == "type":
+        if _is_real(error.instance) and not math.isfinite(error.instance):
+            return f"must be a finite number, got {error.instance!r}"
         return f"must be of type {error.validator_value}, got {error.instance!r}"
+    if error.validator == "uniqueItems":
+        return f"duplicate values in {error.instance!r}: each value names one run, list it once"
     if error.validator in ("exclusiveMinimum", "minimum"):
         sign = ">" if error.validator == "exclusiveMinimum" else ">="
         return f"must be {sign} {error.validator_value}, got {error.instance!r}"
@@ -54,7 +61,7 @@ def _describe(error):
     if error.validator == "enum":
         return f"must be one of {error.validator_value}, got {error.instance!r}"
     if error.validator == "minItems":
-        return f"needs at least {error.validator_value} item(s)"
+        return f"needs at least {error.validator_value} item(s), got an empty list"
     return error.message
 
 
@@ -64,9 +71,11 @@ def validate_config(config, schema_path):
         schema = yaml.safe_load(handle)
     base = jsonschema.validators.validator_for(schema)
     # JSON Schema counts 64.0 as an integer; a particle number or sweep count must be a true int
-    strict_types = base.TYPE_CHECKER.redefine(
-        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
-    )
+    # and NaN or inf pass every numeric bound (all comparisons with NaN are false)
+    strict_types = base.TYPE_CHECKER.redefine_many({
+        "integer": lambda checker, value: isinstance(value, int) and not isinstance(value, bool),
+        "number": lambda checker, value: _is_real(value) and math.isfinite(value),
+    })
     base = jsonschema.validators.extend(base, type_checker=strict_types)
     validator = _fill_defaults(base)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
@@ -75,6 +84,10 @@ def validate_config(config, schema_path):
         raise ConfigError(f"config key '{_where(error)}': {_describe(error)}")
     check_consistency(config)
     return config
+
+
+def _is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def check_consistency(config):
@@ -110,6 +123,152 @@ def check_consistency(config):
         values = config["lj_langevin"][name]
         if len(set(values)) != len(values):
             raise ConfigError(f"config key 'lj_langevin.{name}': duplicate values")
+    check_runs(config)
+
+
+# stage section: (the only method it runs, keys the pipeline fills in from another key)
+STAGE_SECTIONS = {
+    "quench": ("langevin", {}),
+    "lj_langevin.production": ("langevin", {"kT": "lj_langevin.temperatures"}),
+    "soft_md.equilibrate": ("langevin", {}),
+    "soft_md.nve": ("nve", {"dt": "soft_md.drift_dts", "trajectory_every": "soft_md.trajectory_every"}),
+    "lj_mc.quench": ("metropolis", {}),
+    "lj_mc.production": ("metropolis", {"kT": "lj_mc.temperatures"}),
+}
+SWEPT_NUMBERS = ("lj_langevin.temperatures", "lj_langevin.polydispersities", "soft_md.drift_dts",
+                 "lj_mc.temperatures", "lj_mc.acceptance.temperatures", "lj_mc.acceptance.move_sizes")
+TEMPERATURE_LISTS = ("lj_langevin.temperatures", "lj_mc.temperatures", "lj_mc.acceptance.temperatures")
+
+
+def _get(config, dotted):
+    node = config
+    for key in dotted.split("."):
+        node = node[key]
+    return node
+
+
+def _stage_specs(config):
+    """``(config key, full stage spec)`` of every simulation job the config makes."""
+    lj, soft, mc, free = config["lj_langevin"], config["soft_md"], config["lj_mc"], config["free_particle"]
+    yield "quench", config["quench"]
+    for T in lj["temperatures"]:
+        yield "lj_langevin.production", {**lj["production"], "kT": T}
+    yield "soft_md.equilibrate", soft["equilibrate"]
+    for dt in soft["drift_dts"]:
+        yield "soft_md.nve", {**soft["nve"], "dt": dt, "trajectory_every": soft["trajectory_every"]}
+    yield "lj_mc.quench", mc["quench"]
+    for T in mc["temperatures"]:
+        yield "lj_mc.production", {**mc["production"], "kT": T}
+    sweeps = mc["acceptance"]["sweeps"]
+    for T in mc["acceptance"]["temperatures"]:
+        for dr in mc["acceptance"]["move_sizes"]:
+            yield "lj_mc.acceptance", {"method": "metropolis", "kT": T, "move_size": dr, "sweeps": sweeps,
+                                       "thermo_every": sweeps}
+    for scheme in free["schemes"]:
+        yield "free_particle", {"method": "langevin", "scheme": scheme, "kT": free["kT"],
+                                "friction": free["friction"], "dt": free["dt"], "duration": free["duration"],
+                                "thermo_every": free["trajectory_every"], "trajectory_every": free["trajectory_every"]}
+
+
+def check_runs(config):
+    """What the schema cannot see: stage specs that fail later, names of runs, potentials, memory."""
+    from ..potentials import Potential
+    from .stages import StageError, make_method
+
+    for section, (method, filled) in STAGE_SECTIONS.items():
+        spec = _get(config, section)
+        if spec.get("method") != method:
+            raise ConfigError(f"config key '{section}.method': must be {method!r} here, got {spec.get('method')!r}")
+        for key, source in filled.items():
+            if key in spec:
+                raise ConfigError(f"config key '{section}.{key}': does not apply here (filled in from {source}); remove it")
+    lengths = {}
+    for section, spec in _stage_specs(config):
+        try:
+            _, length, _, traj = make_method(spec, where=section)
+        except StageError as err:
+            message = str(err).removeprefix(f"{section}: ")
+            if section == "free_particle":  # its thermo interval is its trajectory interval
+                message = message.replace("free_particle.thermo_every", "free_particle.trajectory_every")
+            raise ConfigError(f"config key '{section}': {message}") from None
+        lengths[section] = (length, traj)
+
+    dim = config["system"]["dim"]
+    for section in ("lj_langevin", "soft_md", "lj_mc"):
+        spec = config[section]["potential"]
+        where = f"{section}.potential"
+        try:
+            Potential(**spec)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"config key '{where}': {err}") from None
+        if spec["kind"] == "hard" and section != "lj_mc":
+            raise ConfigError(f"config key '{where}.kind': 'hard' is for Monte Carlo only (lj_mc); "
+                              "allowed here: soft12, lj, lj_smooth")
+        if spec.get("tail_correction") and dim != 3:
+            raise ConfigError(f"config key '{where}.tail_correction': only defined in 3D (system.dim = {dim}); "
+                              "allowed: false")
+        if section == "soft_md" and spec.get("shift") is False:
+            raise ConfigError(f"config key '{where}.shift': the NVE stage needs a shifted potential; allowed: true")
+
+    for dotted in SWEPT_NUMBERS:
+        for value in _get(config, dotted):
+            if math.copysign(1.0, value) < 0 or "e" in str(value) or "inf" in str(value):
+                raise ConfigError(f"config key '{dotted}': {value!r} cannot name a run; allowed: plain decimals "
+                                  "like 0.15 (no sign, no exponent: values >= 0.0001 or 0)")
+    names = {}
+    for dotted in TEMPERATURE_LISTS:
+        for value in _get(config, dotted):
+            other = names.setdefault(float(value), (str(value), dotted))
+            if other[0] != str(value):
+                raise ConfigError(f"config key '{dotted}': {value!r} and {other[0]} in {other[1]} are one temperature "
+                                  f"named two ways; write both as {float(value)!r}")
+
+    fit = config["analysis"]["msd_fit"]
+    if not fit["start"] < fit["stop"]:
+        raise ConfigError(f"config key 'analysis.msd_fit.start': must be < msd_fit.stop = {fit['stop']}, "
+                          f"got {fit['start']}")
+    production = config["lj_langevin"]["production"]
+    for t in config["analysis"]["snapshot_times"]:
+        if t > production["duration"]:
+            raise ConfigError(f"config key 'analysis.snapshot_times': {t} is after the end of "
+                              f"lj_langevin.production (duration {production['duration']}); allowed: 0 to that")
+    check_memory(config, lengths)
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def run_memory(n, dim, frames):
+    """Rough peak memory [bytes] of one run: state and neighbour list, and its trajectory in the analysis."""
+    per_particle = 8 * dim * 8 + 8 * 64  # float64 state arrays, a generous neighbour list
+    trajectory = frames * n * (3 * 4 * 3 + 3 * 8 * dim)  # float32/int32 frames read, float64 copies
+    return n * per_particle + trajectory
+
+
+def check_memory(config, lengths, available=None):
+    """Refuse a run that cannot fit in this machine's memory (before anything runs)."""
+    available = available if available is not None else _physical_memory()
+    if not available:
+        return
+    dim = config["system"]["dim"]
+    runs = [("system.n", config["system"]["n"], "lj_langevin.production"),
+            ("system.n", config["system"]["n"], "lj_mc.production"),
+            ("system.n", config["system"]["n"], "soft_md.nve"),
+            ("free_particle.n", config["free_particle"]["n"], "free_particle")]
+    for key, n, section in runs:
+        length, traj = lengths.get(section, (0, None))
+        frames = 0 if not traj else length // traj + 1
+        need = run_memory(n, dim, frames)
+        if need > available:
+            raise ConfigError(
+                f"config key '{key}': a {section} run of {n} particles ({frames} trajectory frames) needs about "
+                f"{need / 1e9:.3g} GB of memory, more than this machine's {available / 1e9:.3g} GB; "
+                "allowed: fewer particles or frames"
+            )
 
 
 def schema_rows(schema, prefix="", defs=None):
@@ -133,6 +292,10 @@ def schema_rows(schema, prefix="", defs=None):
                 limits.append(f"{sign} {resolved[key]}")
         if "enum" in resolved:
             limits.append("one of " + ", ".join(str(v) for v in resolved["enum"]))
+        if "minItems" in resolved:
+            limits.append(f"at least {resolved['minItems']} item(s)")
+        if resolved.get("uniqueItems"):
+            limits.append("no duplicates")
         default = resolved.get("default", "")
         description = resolved.get("description", "")
         if limits:

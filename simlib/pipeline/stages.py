@@ -24,19 +24,43 @@ Checkpoints: every ``checkpoint_seconds`` of wall time the state, the thermo row
 so far and the trajectory frame count are written atomically to the checkpoint
 file. Run again after a kill, the stage resumes from it and produces outputs
 bit-identical to an uninterrupted run (random numbers depend only on the seed and
-the step; forces do not depend on when the neighbour list was built).
+the step; forces do not depend on when the neighbour list was built). A checkpoint
+is keyed by the stage spec, the potential and the SHA-256 of the input state file's
+bytes (not its path), so a regenerated or edited input never resumes an old one.
+
+Safety: a stage holds an exclusive ``fcntl`` lock on ``.<state_out>.lock`` beside
+its outputs while it runs; a second copy refuses to start and names the PID of the
+running one. SIGINT (Ctrl-C) is deferred to the end of the current chunk: the stage
+writes a checkpoint and stops with :class:`StageInterrupted` (one line), never in
+the middle of a netCDF write (an interrupt inside xarray's lock acquisition leaves
+the lock held and the next netCDF call hangs).
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import math
+import os
+import signal
+import threading
 import time
 from pathlib import Path
 
-from ..configurations import initial_state
+import numpy as np
+
+from ..configurations import initial_state, polydisperse_diameters
 from ..geometry import Box
 from ..integrators import Langevin, VelocityVerlet
-from ..io import DataFileError, TrajectoryWriter, load_state, remove_stale_temporaries, save_state, save_thermo
+from ..io import (
+    DataFileError,
+    TrajectoryWriter,
+    check_partial_trajectory,
+    load_state,
+    remove_stale_temporaries,
+    save_state,
+    save_thermo,
+)
 from ..mc import Metropolis, MoveSizeTuner
 from ..potentials import Potential
 from ..simulation import Simulation, tune_move_size
@@ -51,6 +75,14 @@ COMMON_KEYS = {"thermo_every", "trajectory_every", "skin"}
 
 class StageError(ValueError):
     """A stage spec is invalid; the message names the key."""
+
+
+class StageInterrupted(Exception):
+    """SIGINT stopped a stage at a safe point (after a checkpoint); exit code 130."""
+
+
+class StageLocked(StageError):
+    """Another copy of the stage holds the lock on its outputs."""
 
 
 def make_potential(spec):
@@ -94,9 +126,13 @@ def make_method(spec, where="stage"):
     traj = spec.get("trajectory_every")
     traj_steps = None if traj is None else _whole(traj, unit, f"{where}.trajectory_every")
     if length % thermo_steps:
-        raise StageError(f"{where}.thermo_every must divide the stage length")
+        raise StageError(
+            f"{where}.thermo_every ({thermo_steps} steps) must divide the stage length ({length} steps)"
+        )
     if traj_steps is not None and traj_steps % thermo_steps:
-        raise StageError(f"{where}.trajectory_every must be a multiple of thermo_every")
+        raise StageError(
+            f"{where}.trajectory_every ({traj_steps} steps) must be a multiple of thermo_every ({thermo_steps} steps)"
+        )
     return obj, length, thermo_steps, traj_steps
 
 
@@ -107,7 +143,7 @@ def _whole(value, unit, name):
     steps = value / unit
     whole = int(round(steps))
     if whole < 1 or not math.isclose(steps, whole, rel_tol=1e-9, abs_tol=1e-9):
-        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}")
+        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}; allowed: multiples of {unit}")
     return whole
 
 
@@ -136,6 +172,145 @@ def make_initial_state(system):
 def spec_digest(*parts):
     """Short hash identifying what a checkpoint belongs to."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def input_identity(state_in):
+    """What a stage starts from, by content: a system spec dict, or the SHA-256 of the file's bytes.
+
+    A path says nothing about what is in the file: an upstream stage rerun with
+    another config rewrites the same path.
+    """
+    if isinstance(state_in, dict):
+        return {"system": state_in}
+    path = Path(state_in)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot read ({err.strerror})") from None
+    return {"sha256": digest.hexdigest()}
+
+
+def diameters_digest(diameters):
+    """SHA-256 (16 hex digits) of a diameter array's float64 bytes."""
+    return hashlib.sha256(np.ascontiguousarray(diameters, dtype=np.float64).tobytes()).hexdigest()[:16]
+
+
+def check_system(state, expect, path):
+    """Raise DataFileError naming ``path`` unless ``state`` is the system ``expect`` describes.
+
+    ``expect`` may hold ``n``, ``dim``, ``box`` (side of the square/cubic box),
+    ``seed``, ``polydispersity`` (the diameters must be those
+    :func:`~simlib.configurations.polydisperse_diameters` gives for n, p and seed)
+    and ``diameters_digest`` (:func:`diameters_digest`). Absent keys are not checked.
+    """
+    expect = expect or {}
+    if expect.get("n") is not None and state.n != expect["n"]:
+        raise DataFileError(f"{path}: state has N={state.n} particles but the config asks for N={expect['n']}")
+    if expect.get("dim") is not None and state.dim != expect["dim"]:
+        raise DataFileError(f"{path}: state is {state.dim}D but the config asks for {expect['dim']}D")
+    if expect.get("box") is not None:
+        want = np.full(state.dim, float(expect["box"]))
+        if not np.array_equal(state.box.lengths, want):
+            raise DataFileError(
+                f"{path}: state has box {state.box.lengths.tolist()} but the config asks for box {expect['box']}"
+            )
+    if expect.get("seed") is not None and state.seed != int(expect["seed"]):
+        raise DataFileError(f"{path}: state has seed {state.seed} but the config asks for seed {expect['seed']}")
+    want_digest = expect.get("diameters_digest")
+    if want_digest is None and expect.get("polydispersity") is not None and expect.get("seed") is not None:
+        want_digest = diameters_digest(polydisperse_diameters(state.n, float(expect["polydispersity"]), int(expect["seed"])))
+    if want_digest is not None and diameters_digest(state.diameters) != want_digest:
+        raise DataFileError(
+            f"{path}: state's particle diameters are not those of the config "
+            f"(polydispersity {expect.get('polydispersity', '?')}, seed {expect.get('seed', '?')})"
+        )
+
+
+# -- one copy at a time --------------------------------------------------------------
+@contextlib.contextmanager
+def output_lock(state_out):
+    """Hold an exclusive lock on ``.<state_out>.lock`` or raise StageLocked naming the holder's PID.
+
+    The file is removed on release while still locked; a copy that opened it just
+    before checks after locking that the path still names the file it locked.
+    """
+    path = Path(state_out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.parent / f".{path.name}.lock"
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StageLocked(
+                f"{path}: another copy of this stage is running (PID {holder}, lock {lock}); "
+                "wait for it to finish or stop it before rerunning"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed it between our open and lock: try again
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+# -- Ctrl-C at safe points -----------------------------------------------------------
+_pending_signal = []
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Turn SIGINT into a flag that :func:`check_interrupt` raises at a safe point.
+
+    A KeyboardInterrupt raised inside a netCDF write can leave xarray's lock held
+    (``CombinedLock.acquire`` takes its locks one by one without a ``finally``), and
+    the next netCDF call then waits forever. Nested uses share one handler; off the
+    main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if getattr(previous, "_simlib_deferred", False):
+        yield
+        return
+
+    def handler(signum, frame):
+        _pending_signal.append(signum)
+
+    handler._simlib_deferred = True
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupt_pending():
+    return bool(_pending_signal)
+
+
+def check_interrupt(where):
+    """Raise StageInterrupted if a SIGINT arrived since :func:`deferred_interrupts` began."""
+    if _pending_signal:
+        _pending_signal.clear()
+        raise StageInterrupted(f"interrupted (SIGINT) {where}")
 
 
 def run_stage(
@@ -174,42 +349,72 @@ def run_stage(
     progress_lines : int, default 30
         About how many progress lines a stage logs.
     expect_system : dict, optional
-        ``{"n", "dim"}`` the input state must match (DataFileError otherwise); the
-        input state's potential must also match ``potential``.
+        What the input state file must be (DataFileError otherwise), see
+        :func:`check_system`: ``n``, ``dim``, ``box``, ``seed``, ``polydispersity``,
+        ``diameters_digest``; its potential must also match ``potential``. Checked on a
+        fresh start and on a resume alike.
 
     Returns
     -------
     dict with ``wall_seconds``, ``steps``, ``particle_steps_per_second``.
+
+    Raises
+    ------
+    StageError, DataFileError, SimulationError
+        One-line messages naming the key or file.
+    StageLocked
+        Another copy of the same stage is running.
+    StageInterrupted
+        SIGINT arrived; a checkpoint was written first (the next run resumes).
     """
     pot = make_potential(potential)
     method, length, thermo_steps, traj_steps = make_method(stage)
     if traj_steps is not None and trajectory_out is None:
         raise StageError("stage has trajectory_every but no trajectory output was given")
+    if not isinstance(checkpoint_seconds, (int, float)) or isinstance(checkpoint_seconds, bool) or not (
+        checkpoint_seconds >= 0 and math.isfinite(checkpoint_seconds)
+    ):
+        raise StageError(f"checkpoint_seconds must be a finite number >= 0, got {checkpoint_seconds!r}")
     state_out = Path(state_out)
     checkpoint = Path(checkpoint) if checkpoint else state_out.with_name(state_out.name + ".ckpt.nc")
-    digest = spec_digest(stage, potential, str(state_in) if not isinstance(state_in, dict) else state_in)
+    with deferred_interrupts(), output_lock(state_out):
+        return _run_locked(
+            stage, potential, pot, method, length, thermo_steps, traj_steps, state_in, state_out, thermo_out,
+            trajectory_out, checkpoint, checkpoint_seconds, config, log, progress_lines, expect_system,
+        )
+
+
+def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps, state_in, state_out, thermo_out,
+                trajectory_out, checkpoint, checkpoint_seconds, config, log, progress_lines, expect_system):
+    file_input = not isinstance(state_in, dict)
+    expect = expect_system if file_input else None
+    digest = spec_digest(stage, potential, input_identity(state_in))
     config = config if config is not None else {"stage": stage, "potential": potential}
 
     for target in (state_out, thermo_out, trajectory_out, checkpoint):
         if target is not None:
             remove_stale_temporaries(target)
-    resumed = _try_resume(checkpoint, digest, log)
+    resumed = _try_resume(checkpoint, digest, log, pot, expect)
+    partial = None if trajectory_out is None else Path(trajectory_out).parent / f".{Path(trajectory_out).name}.part"
     if resumed is not None and traj_steps is not None and resumed[2] > 0:
-        partial = Path(trajectory_out).parent / f".{Path(trajectory_out).name}.part"
-        if not partial.exists():
-            log(f"ignoring checkpoint {checkpoint}: its partial trajectory {partial} is gone")
+        problem = check_partial_trajectory(partial, resumed[2], resumed[0].n)
+        if problem:
+            log(f"ignoring checkpoint {checkpoint}: {problem}; starting the stage again")
             resumed = None
+    check_interrupt("before the stage began")
     if resumed is not None:
         state, rows, frames, tuned_move, step_start = resumed
         if tuned_move is not None:
             method = Metropolis(kT=method.kT, move_size=tuned_move)
         sim = Simulation(state, pot, method, skin=stage.get("skin"), resume=True)
     else:
-        if isinstance(state_in, dict):
+        if partial is not None and partial.exists():
+            partial.unlink()  # frames of an abandoned attempt
+        if not file_input:
             state = make_initial_state(state_in)
         else:
-            expect = expect_system or {}
-            state, _ = load_state(state_in, n=expect.get("n"), dim=expect.get("dim"), potential=pot)
+            state, _ = load_state(state_in, potential=pot)
+            check_system(state, expect, state_in)
         skin = stage.get("skin")
         if isinstance(method, Metropolis) and stage.get("tune_acceptance") is not None:
             # tuning is equilibration: it happens before the stage's own sweeps begin
@@ -234,6 +439,16 @@ def run_stage(
     last_checkpoint = wall0
     done_at_start = done
     progress_every = max(1, (length // thermo_steps) // max(1, progress_lines))
+
+    def save_checkpoint():
+        if writer is not None:
+            writer.sync()
+        save_state(
+            checkpoint, state, pot, method, config,
+            extra={"digest": digest, "rows": rows, "frames": writer.frames if writer else 0,
+                   "move_size": tuned_move, "step_start": step_start},
+        )
+
     try:
         while done < length:
             sim.run(thermo_steps)
@@ -252,14 +467,11 @@ def run_stage(
                     f"U/N={row['potential_per_particle']:.6g} rate={rate * state.n:.4g} particle-steps/s "
                     f"done={100.0 * done / length:.0f}% ETA={eta:.1f}s"
                 )
+            if interrupt_pending() and done < length:
+                save_checkpoint()
+                check_interrupt(f"at step {state.step}; checkpoint {checkpoint} written, rerun to resume")
             if now - last_checkpoint > checkpoint_seconds and done < length:
-                if writer is not None:
-                    writer.sync()
-                save_state(
-                    checkpoint, state, pot, method, config,
-                    extra={"digest": digest, "rows": rows, "frames": writer.frames if writer else 0,
-                           "move_size": tuned_move, "step_start": step_start},
-                )
+                save_checkpoint()
                 last_checkpoint = now
                 log(f"checkpoint at step {state.step}: {checkpoint}")
     except BaseException:
@@ -283,7 +495,7 @@ def run_stage(
     }
 
 
-def _try_resume(checkpoint, digest, log):
+def _try_resume(checkpoint, digest, log, pot, expect):
     if not checkpoint.exists():
         return None
     try:
@@ -293,7 +505,14 @@ def _try_resume(checkpoint, digest, log):
         return None
     extra = info["extra"]
     if extra.get("digest") != digest:
-        log(f"ignoring checkpoint {checkpoint}: it belongs to a different stage spec or input")
+        log(f"ignoring checkpoint {checkpoint}: it belongs to a different stage spec, potential or input content")
+        return None
+    try:  # the digest covers these; checked again so a hand-made checkpoint cannot slip through
+        if info["potential"] != {k: getattr(pot, k) for k in pot.__dataclass_fields__}:
+            raise DataFileError(f"{checkpoint}: made with potential {info['potential']}")
+        check_system(state, {k: v for k, v in (expect or {}).items() if k in ("n", "dim", "box", "seed")}, checkpoint)
+    except DataFileError as err:
+        log(f"ignoring checkpoint: {err}")
         return None
     log(f"resuming from checkpoint {checkpoint} at step {state.step}")
     return state, extra["rows"], extra["frames"], extra.get("move_size"), extra["step_start"]
