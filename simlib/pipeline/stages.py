@@ -162,7 +162,8 @@ def run_stage(
         Input state file, or a system spec dict to start from the initial lattice.
     state_out, thermo_out : path
     trajectory_out : path, optional
-        Required if the stage has ``trajectory_every``.
+        Required if the stage has ``trajectory_every``. The AMBER netCDF trajectory; a
+        GSD trajectory of the same frames is written beside it (suffix ``.gsd``).
     checkpoint : path, optional
         Checkpoint file; default ``state_out`` with suffix ``.ckpt.nc``.
     checkpoint_seconds : float, default 60
@@ -193,12 +194,16 @@ def run_stage(
     for target in (state_out, thermo_out, trajectory_out, checkpoint):
         if target is not None:
             remove_stale_temporaries(target)
+    gsd_out = Path(trajectory_out).with_suffix(".gsd") if trajectory_out is not None else None
+    if gsd_out is not None:
+        remove_stale_temporaries(gsd_out)
     resumed = _try_resume(checkpoint, digest, log)
     if resumed is not None and traj_steps is not None and resumed[2] > 0:
-        partial = Path(trajectory_out).parent / f".{Path(trajectory_out).name}.part"
-        if not partial.exists():
-            log(f"ignoring checkpoint {checkpoint}: its partial trajectory {partial} is gone")
-            resumed = None
+        for target in (Path(trajectory_out), gsd_out):
+            partial = target.parent / f".{target.name}.part"
+            if resumed is not None and not partial.exists():
+                log(f"ignoring checkpoint {checkpoint}: its partial trajectory {partial} is gone")
+                resumed = None
     if resumed is not None:
         state, rows, frames, tuned_move, step_start = resumed
         if tuned_move is not None:
@@ -226,6 +231,7 @@ def run_stage(
         writer = TrajectoryWriter(
             trajectory_out, state.n, state.dim, state.diameters, config=config, seed=state.seed,
             resume_frames=frames if resumed is not None else None,
+            monte_carlo=isinstance(method, Metropolis), gsd_path=gsd_out,
         )
         if resumed is None:
             writer.append(state)
@@ -267,7 +273,7 @@ def run_stage(
             writer.abort(keep_partial=True)
         raise
     wall = time.perf_counter() - wall0
-    save_thermo(thermo_out, rows, config, state.seed)
+    save_thermo(thermo_out, rows, config, state.seed, dim=state.dim, n=state.n, potential=pot, method=method)
     save_state(state_out, state, pot, method, config, extra={"move_size": tuned_move})
     # the checkpoint goes before the trajectory is renamed into place: a kill in
     # between then restarts the stage from scratch instead of resuming without frames

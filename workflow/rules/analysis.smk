@@ -113,12 +113,19 @@ rule summary:
         numbers=run_numbers(),
         benchmarks=run_benchmarks(),
     output:
-        summary="results/summary.csv",
+        summary=report(
+            "results/summary.csv",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+        summary_provenance="results/summary.csv-metadata.json",
         performance="results/performance.csv",
     log:
         "logs/summary.log",
     conda:
         ENV
+    params:
+        provenance=provenance,
     script:
         "../scripts/summary.py"
 

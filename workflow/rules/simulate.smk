@@ -32,6 +32,7 @@ rule lj_langevin:
         state="results/lj/p{p}/seed{seed}/T{T}/state.nc",
         thermo="results/lj/p{p}/seed{seed}/T{T}/thermo.nc",
         trajectory="results/lj/p{p}/seed{seed}/T{T}/trajectory.nc",
+        gsd="results/lj/p{p}/seed{seed}/T{T}/trajectory.gsd",
     log:
         "logs/lj/p{p}/seed{seed}/T{T}.log",
     benchmark:
@@ -107,6 +108,7 @@ rule soft_nve:
         state="results/soft/seed{seed}/nve/dt{dt}/state.nc",
         thermo="results/soft/seed{seed}/nve/dt{dt}/thermo.nc",
         trajectory="results/soft/seed{seed}/nve/dt{dt}/trajectory.nc",
+        gsd="results/soft/seed{seed}/nve/dt{dt}/trajectory.gsd",
     log:
         "logs/soft/seed{seed}/nve_dt{dt}.log",
     benchmark:
@@ -161,6 +163,7 @@ rule mc_production:
         state="results/mc/seed{seed}/T{T}/state.nc",
         thermo="results/mc/seed{seed}/T{T}/thermo.nc",
         trajectory="results/mc/seed{seed}/T{T}/trajectory.nc",
+        gsd="results/mc/seed{seed}/T{T}/trajectory.gsd",
     log:
         "logs/mc/seed{seed}/T{T}.log",
     benchmark:
@@ -218,6 +221,7 @@ rule free_particle:
         state="results/free/seed{seed}/{scheme}/state.nc",
         thermo="results/free/seed{seed}/{scheme}/thermo.nc",
         trajectory="results/free/seed{seed}/{scheme}/trajectory.nc",
+        gsd="results/free/seed{seed}/{scheme}/trajectory.gsd",
     log:
         "logs/free/seed{seed}/{scheme}.log",
     benchmark:
