@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import DataFileError, file_mode, provenance
+from .io import DataFileError, file_mode, provenance_record
 
 
 def _gsd_hoomd():
@@ -104,7 +104,7 @@ class GSDTrajectoryWriter:
         self.path = Path(path)
         self.partial = self.path.parent / f".{self.path.name}.part"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._provenance = json.dumps(provenance(config, seed), sort_keys=True)
+        self._provenance = json.dumps(provenance_record(config, seed), sort_keys=True, default=str)
         self.frames = 0
         if resume_frames is not None and resume_frames > 0:
             self._traj = self._resume(int(resume_frames))

@@ -421,7 +421,7 @@ def thermo_dataset(rows, config=None, seed=None, dim=None, n=None, potential=Non
     else:
         axis = "time"
         coord = xr.Variable((axis,), columns.get("time", np.arange(len(rows), dtype=np.float64)),
-                            {**reduced("t0"), "long_name": "simulated time", "axis": "T"})
+                            {**reduced("t0"), "long_name": "simulated time"})
     ds = xr.Dataset(coords={axis: coord})
     for key, values in columns.items():
         if key == "time" or (monte_carlo and key in _NOT_IN_MC):

@@ -176,7 +176,8 @@ class _Correlator:
             data[f"{self._name}_particle"] = (("time", "particle"), per, {"units": self._units})
         self._ds = xr.Dataset(
             data,
-            coords={"time": ("time", time, {"units": "t0"}), "lag": ("time", np.arange(n_frames))},
+            coords={"time": ("time", time, {"units": "t0"}),
+                    "lag": ("time", np.arange(n_frames), {"units": "1", "long_name": "lag in frames"})},
             attrs={"dim": d, "dt": self._dt, "mode": self._mode, "n_particles": n, "n_blocks": n_blocks},
         )
         self._computed = True

@@ -65,6 +65,14 @@ def _same(values, fmt="{:g}"):
     return fmt.format(values[0]) + "–" + fmt.format(values[-1])
 
 
+def _pm(value, err):
+    """``value ± err`` with two significant digits of the error."""
+    if not (np.isfinite(err) and err > 0):
+        return f"{value:.3g}"
+    digits = max(0, 1 - int(np.floor(np.log10(err))))
+    return f"{value:.{digits}f}$\\pm${err:.{digits}f}"
+
+
 def _run_label(attrs, with_system=True):
     system = SYSTEM_NAMES.get(attrs.get("system", ""), attrs.get("system", ""))
     method = METHOD_NAMES.get(attrs.get("method", ""), attrs.get("method", ""))
@@ -73,9 +81,11 @@ def _run_label(attrs, with_system=True):
     if bath is not None:
         parts.append(f"$T^*={bath:g}$")
     if "kinetic_temperature" in attrs:
-        t, err = float(attrs["kinetic_temperature"]), float(attrs.get("kinetic_temperature_err", np.nan))
-        measured = f"{t:.2f}" + (rf"$\pm${err:.2f}" if np.isfinite(err) and err > 0 else "")
-        parts.append(f"(measured {measured})" if bath is not None else f"measured $T^*$={measured}")
+        measured = _pm(float(attrs["kinetic_temperature"]), float(attrs.get("kinetic_temperature_err", np.nan)))
+        if bath is not None:
+            parts[-1] += f" (measured {measured})"
+        else:
+            parts.append(f"measured $T^*$ = {measured}")
     return ", ".join(parts)
 
 
@@ -91,7 +101,7 @@ def energy(thermo_paths, output, **_ignored):
     n = th.attrs.get("n_particles")
     title = (f"{system[0].upper() + system[1:]}, NVE velocity Verlet, "
              + (f"N = {int(n)}, " if n is not None else "")
-             + f"dt = {dt:.3g} $t_0$\nkinetic temperature $T^*$ = {t_kin:.3f} $\\pm$ {t_err:.3f} (measured)")
+             + f"dt = {dt:.3g} $t_0$\nkinetic temperature $T^*$ = {_pm(t_kin, t_err)} (measured)")
     plots.energy_conservation(
         th["stage_time"].values, th["kinetic_per_particle"].values, th["potential_per_particle"].values,
         th["total_per_particle"].values, output, title,

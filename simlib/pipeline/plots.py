@@ -293,7 +293,7 @@ def structure(curves, path, title):
     belong together (e.g. the same temperature by two methods).
     """
     with plt.rc_context(STYLE):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained")
         for c in curves:
             colour = COLOURS[c["colour"] % len(COLOURS)]
             _errorbar_curve(left, c["r"], c["g"], c["g_err"], colour, c["label"], linestyle=c["linestyle"],
@@ -310,6 +310,7 @@ def structure(curves, path, title):
         right.set_ylabel(r"$S(k)$")
         right.set_yscale("log")
         right.set_title("(b) static structure factor", fontsize=9)
-        left.legend(fontsize=8)
+        handles, labels = left.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(labels)), fontsize=8)
         fig.suptitle(title, fontsize=10)
         save(fig, path)

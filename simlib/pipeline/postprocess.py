@@ -228,7 +228,7 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc):
 def _dynamics_dataset(msd, vacf, fit, gk):
     """MSD and VACF with their particle-block curves and errors, under the names that
     :func:`simlib.analysis.fit_diffusion` and :func:`green_kubo_diffusion` read."""
-    dyn = xr.merge([msd.dataset, vacf.dataset], combine_attrs="override")
+    dyn = xr.merge([msd.dataset, vacf.dataset], compat="no_conflicts", join="exact", combine_attrs="override")
     for name in ("msd", "vacf"):
         blocks = dyn[f"{name}_block"]
         n_blocks = blocks.sizes["block"]
