@@ -211,7 +211,7 @@ def msd(curves, path, title):
     ``curves``: list of (label, lag_time, msd, msd_err or None).
     """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.0, 4.5))
+        fig, ax = plt.subplots(figsize=(6.0, 5.2), layout="constrained")
         for i, (label, t, m, err) in enumerate(curves):
             t, m, err = _positive(np.asarray(t), m, err)
             _errorbar_curve(ax, t, m, err, COLOURS[i % len(COLOURS)], label)
@@ -225,7 +225,7 @@ def msd(curves, path, title):
         ax.set_xlabel(r"lag time $t$ [$t_0$]")
         ax.set_ylabel(r"MSD $\langle \Delta r^2 \rangle$ [$a^2$]")
         ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
+        fig.legend(loc="outside lower center", ncols=2, fontsize=7)  # off the curves
         save(fig, path)
 
 
