@@ -7,18 +7,34 @@ Three kinds of file, each tagged by the global attribute ``simlib_kind``:
 ``trajectory``  snapshots in the AMBER netCDF convention (NETCDF3_64BIT), readable by
                 MDAnalysis, VMD and OVITO; 2D systems have ``z = 0``.
 
-Every file carries provenance as global attributes (config, seed, versions, git
-commit, creation time). Every write goes to a temporary file in the same directory
+Every file carries provenance as global attributes (config, seed, versions of
+Python, numpy, numba, xarray, netCDF4, gsd, Snakemake and matplotlib, git commit
+and whether the working tree had uncommitted changes, creation time). Every write goes to a temporary file in the same directory
 that is renamed into place, so an interrupted run never leaves a file that looks
 complete. Every read problem raises :class:`DataFileError` with a one-line
 message that names the file.
 
-Units: reduced LJ units. The AMBER convention requires the unit names
-"angstrom" and "picosecond"; in simlib trajectories they stand for the particle
-diameter ``a`` and ``t0`` (the global attribute ``units_note`` says so).
+State, thermo and analysis files follow CF-1.8 (``Conventions = "CF-1.8"``). The
+quantities are in reduced Lennard-Jones units, which UDUNITS does not know: such a
+variable has ``units = "1"`` and a ``reduced_units`` attribute in one vocabulary,
+``a`` (particle diameter), ``t0`` (sqrt(m a^2/eps)), ``eps``, ``m`` and products of
+powers of these, e.g. ``eps/a^2`` (pressure in 2D) or ``a^2/t0``. Thermo files of
+MD runs have ``time`` as their coordinate; Monte Carlo thermo files have ``sweep``
+and hold neither a time nor kinetic quantities (Metropolis samples positions only).
+
+The AMBER convention requires the unit names "angstrom" and "picosecond"; in simlib
+trajectories they stand for ``a`` and ``t0`` (the attribute ``units_note`` says so,
+and each variable has ``reduced_units``). The AMBER cell is always 3D: a 2D run has
+``z = 0`` and a cubic-looking cell whose c edge is ``max(Lx, Ly)``, so tools that read
+the cell (OVITO, MDAnalysis' InterRDF) see a 3D box; use the GSD trajectory
+(:mod:`simlib.gsd_trajectory`) for 2D-aware tools, or
+:func:`load_trajectory`, or unwrap by hand: ``unwrapped = coordinates + images *
+cell_lengths``. Monte Carlo trajectories have no ``time`` variable (MDAnalysis then
+numbers frames); their ``step`` counts sweeps.
 """
 
 import datetime
+import functools
 import json
 import os
 import platform
@@ -42,34 +58,63 @@ class DataFileError(Exception):
 
 
 # -- provenance -----------------------------------------------------------------------
-def _git_commit():
+CONVENTIONS = "CF-1.8"
+
+# distributions whose versions every output records; looked up without importing
+# them, so the engine never loads snakemake or matplotlib
+_RECORDED_VERSIONS = ("numpy", "numba", "xarray", "pandas", "netCDF4", "gsd", "snakemake", "matplotlib")
+
+
+def _git(*args):
+    here = Path(__file__).resolve().parent
     try:
-        here = Path(__file__).resolve().parent
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
-        )
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
+        out = subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def git_revision():
+    """``(commit, dirty)`` of the source tree simlib runs from; ``("unknown", "unknown")``
+    outside a git checkout. ``dirty`` is "true" when tracked files differ from the commit."""
+    commit = _git("rev-parse", "HEAD")
+    if commit is None:
+        return "unknown", "unknown"
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    dirty = "unknown" if status is None else ("true" if status.strip() else "false")
+    return commit.strip(), dirty
+
+
+def _git_commit():
+    return git_revision()[0]
+
+
+def package_versions():
+    """Installed versions of the packages outputs depend on ("not installed" if absent)."""
+    from importlib import metadata
+
+    versions = {}
+    for name in _RECORDED_VERSIONS:
+        try:
+            versions[f"{name.lower()}_version"] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[f"{name.lower()}_version"] = "not installed"
+    return versions
 
 
 def provenance(config=None, seed=None):
     """Global attributes recording how a file was made (all values are strings/ints)."""
-    import numba
-    import pandas
-
     from . import __version__
 
+    commit, dirty = git_revision()
     attrs = {
         "simlib_version": __version__,
         "simlib_format_version": FORMAT_VERSION,
-        "git_commit": _git_commit(),
+        "git_commit": commit,
+        "git_dirty": dirty,
         "python_version": platform.python_version(),
-        "numpy_version": np.__version__,
-        "numba_version": numba.__version__,
-        "xarray_version": xr.__version__,
-        "pandas_version": pandas.__version__,
-        "netcdf4_version": netCDF4.__version__,
+        **package_versions(),
         "machine": platform.machine(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": json.dumps(config if config is not None else {}, sort_keys=True, default=str),
@@ -79,14 +124,119 @@ def provenance(config=None, seed=None):
     return attrs
 
 
+def provenance_record(config=None, seed=None):
+    """:func:`provenance` as a JSON-able dict with the config decoded (for JSON and CSV sidecars)."""
+    record = provenance(config, seed)
+    record["config"] = json.loads(record["config"])
+    return record
+
+
+# -- units ------------------------------------------------------------------------------
+# units that UDUNITS parses and that simlib writes as they are
+_PHYSICAL_UNITS = {"1", "s", "degree"}
+# older spellings of the reduced units, mapped to the one vocabulary
+_UNIT_ALIASES = {
+    "length": "a", "time": "t0", "energy": "eps", "mass": "m", "eps/kB": "eps",
+    "length^2": "a^2", "length^2/time^2": "a^2/t0^2", "length^2/time": "a^2/t0",
+    "1/length": "1/a", "length/time": "a/t0",
+}
+
+
+def reduced(unit, dim=None):
+    """CF attributes for a quantity in reduced LJ units: ``{"units": "1", "reduced_units": unit}``.
+
+    ``unit`` is in the vocabulary of the module docstring; ``a^d`` is spelled out with
+    ``dim``. Dimensionless and SI units (``"1"``, ``"s"``) are returned as plain ``units``.
+    """
+    unit = _UNIT_ALIASES.get(unit, unit)
+    if dim is not None:
+        unit = unit.replace("a^d", f"a^{int(dim)}")
+    if unit in _PHYSICAL_UNITS or unit == "":
+        return {"units": unit or "1"}
+    return {"units": "1", "reduced_units": unit}
+
+
+def cf_attributes(ds, kind, title=None):
+    """Make every variable's units CF (see :func:`reduced`) and set the CF global attributes."""
+    for name in ds.variables:
+        attrs = ds[name].attrs
+        unit = attrs.get("units")
+        if unit is not None and unit not in _PHYSICAL_UNITS and "reduced_units" not in attrs:
+            attrs.update(reduced(unit))
+        elif unit is not None and attrs.get("units") != "1" and "reduced_units" in attrs:
+            attrs["units"] = "1"
+    from . import __version__
+
+    ds.attrs["Conventions"] = CONVENTIONS
+    ds.attrs.setdefault("title", title or f"simlib {kind} file")
+    ds.attrs.setdefault("source", f"simlib {__version__}")
+    ds.attrs.setdefault("units_note", "reduced Lennard-Jones units: see each variable's reduced_units "
+                        "(a = particle diameter, eps = LJ energy, m = mass, t0 = sqrt(m a^2/eps), kB = 1)")
+    return ds
+
+
+def csv_sidecar_path(csv_path):
+    """The provenance sidecar of a CSV file: ``<name>.csv-metadata.json`` (the W3C
+    CSV-on-the-Web convention, so CSVW tools find it)."""
+    csv_path = Path(csv_path)
+    return csv_path.with_name(csv_path.name + "-metadata.json")
+
+
+def write_csv_sidecar(csv_path, columns, config=None, seed=None, description="", path=None):
+    """Write the provenance of a CSV file beside it as CSVW metadata, atomically.
+
+    ``columns`` are the CSV's column names in order; the record holds them, the
+    provenance of :func:`provenance_record` and a description. Returns the path.
+    """
+    csv_path = Path(csv_path)
+    target = Path(path) if path is not None else csv_sidecar_path(csv_path)
+    record = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": csv_path.name,
+        "dc:description": description or f"simlib table {csv_path.name}; reduced Lennard-Jones units, "
+                                         "<name>_err columns are standard errors of <name>",
+        "dc:creator": "simlib",
+        "tableSchema": {"columns": [{"name": str(c), "titles": str(c)} for c in columns]},
+        "simlib:provenance": provenance_record(config, seed),
+    }
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
+    return target
+
+
 # -- atomic writes ----------------------------------------------------------------------
+def _umask():
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no way to read it without setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def file_mode():
+    """Permissions a plain ``open(path, "w")`` would give: 0666 under the user's umask."""
+    return 0o666 & ~_umask()
+
+
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it to ``path`` on success only."""
+    """Yield a temporary path next to ``path``; rename it to ``path`` on success only.
+
+    The file gets the mode an ordinary write would (0644 under umask 022), so results
+    on a shared file system are readable by the group as the user's umask intends.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        # mkstemp makes 0600 files and os.replace keeps the mode: give the umask's mode
+        os.fchmod(fd, file_mode())
+    finally:
+        os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -97,7 +247,12 @@ def atomic_path(path):
 
 
 def write_netcdf(path, ds):
-    """Write an xarray Dataset as NETCDF4 atomically, without fill values."""
+    """Write an xarray Dataset as CF-1.8 NETCDF4 atomically, without fill values.
+
+    Units are made CF on the way (:func:`cf_attributes`), so no file can carry a unit
+    string that UDUNITS misreads.
+    """
+    ds = cf_attributes(ds.copy(), ds.attrs.get("simlib_kind", "data"))
     encoding = {name: {"_FillValue": None} for name in ds.variables}
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)
@@ -342,9 +497,9 @@ def save_state(path, state, potential=None, method=None, config=None, extra=None
         )
     ds = xr.Dataset()
     for name, (dims, values, units, long_name) in data.items():
-        ds[name] = xr.Variable(dims, np.asarray(values), {"units": units, "long_name": long_name})
+        ds[name] = xr.Variable(dims, np.asarray(values), {**reduced(units), "long_name": long_name})
     for name, (units, long_name) in _STATE_SCALARS.items():
-        ds[name] = xr.Variable((), getattr(state, name), {"units": units, "long_name": long_name})
+        ds[name] = xr.Variable((), getattr(state, name), {**reduced(units), "long_name": long_name})
     ds.attrs.update(provenance(config, state.seed))
     ds.attrs["simlib_kind"] = "state"
     ds.attrs["n_particles"] = n
@@ -409,13 +564,13 @@ def load_state(path, n=None, dim=None, potential=None):
 
 # -- thermo -------------------------------------------------------------------------------
 THERMO_META = {
-    "step": ("1", "step (MD) or sweep (MC) number"),
+    "step": ("1", "MD step number"),
     "time": ("t0", "simulated time"),
     "stage_time": ("t0", "time since the start of this stage"),
     "kinetic_per_particle": ("eps", "kinetic energy per particle K/N"),
     "potential_per_particle": ("eps", "potential energy per particle U/N"),
     "total_per_particle": ("eps", "total energy per particle E/N"),
-    "kinetic_temperature": ("eps/kB", "kinetic temperature 2K/(dN)"),
+    "kinetic_temperature": ("eps", "kinetic temperature 2K/(dN) (kB = 1)"),
     "pressure": ("eps/a^d", "virial pressure"),
     "momentum_x": ("m a/t0", "total momentum, x"),
     "momentum_y": ("m a/t0", "total momentum, y"),
@@ -425,23 +580,56 @@ THERMO_META = {
     "move_size": ("a", "Monte Carlo move size"),
     "wall_time": ("s", "wall-clock time since the stage began"),
 }
+# Metropolis moves positions only: a Monte Carlo thermo file has no time axis and no
+# kinetic quantities (the engine's canonical K = d kT/2 is an input, not a measurement)
+_NOT_IN_MC = {"step", "time", "stage_time", "kinetic_per_particle", "total_per_particle",
+              "kinetic_temperature", "momentum_x", "momentum_y", "momentum_z"}
 
 
-def thermo_dataset(rows, config=None, seed=None):
-    """Turn a list of ``Simulation.thermo()`` dicts into an xarray Dataset with units."""
+def thermo_dataset(rows, config=None, seed=None, dim=None, n=None, potential=None, method=None):
+    """Turn a list of ``Simulation.thermo()`` dicts into a CF xarray Dataset.
+
+    MD: coordinate ``time`` [t0], with ``step``. Monte Carlo (rows with ``acceptance``):
+    coordinate ``sweep``, no time or kinetic variables. ``dim`` spells out the units of
+    the pressure (``eps/a^2`` in 2D). ``n``, ``potential`` and ``method`` (the objects
+    that made the run) are recorded as attributes, so figures can read them.
+    """
     columns = {key: np.array([row[key] for row in rows]) for key in rows[0]} if rows else {}
-    ds = xr.Dataset(coords={"record": np.arange(len(rows))})
+    monte_carlo = "acceptance" in columns
+    if monte_carlo:
+        axis = "sweep"
+        coord = xr.Variable((axis,), columns.get("step", np.arange(len(rows))).astype(np.int64),
+                            {"units": "1", "long_name": "Monte Carlo sweeps (N trial moves each) done"})
+    else:
+        axis = "time"
+        coord = xr.Variable((axis,), columns.get("time", np.arange(len(rows), dtype=np.float64)),
+                            {**reduced("t0"), "long_name": "simulated time"})
+    ds = xr.Dataset(coords={axis: coord})
     for key, values in columns.items():
+        if key == "time" or (monte_carlo and key in _NOT_IN_MC):
+            continue
         units, long_name = THERMO_META.get(key, ("1", key))
-        ds[key] = xr.Variable(("record",), values, {"units": units, "long_name": long_name})
+        ds[key] = xr.Variable((axis,), values, {**reduced(units, dim), "long_name": long_name})
+    if monte_carlo:
+        ds["pressure"].attrs["long_name"] = "virial pressure, ideal part N kT/V at the sampling temperature"
     ds.attrs.update(provenance(config, seed))
     ds.attrs["simlib_kind"] = "thermo"
-    return ds
+    ds.attrs["simlib_method"] = "metropolis" if monte_carlo else "md"
+    if dim is not None:
+        ds.attrs["dimension"] = int(dim)
+    if n is not None:
+        ds.attrs["n_particles"] = int(n)
+    if potential is not None:
+        ds.attrs["potential"] = json.dumps(_as_dict(potential))
+    if method is not None:
+        ds.attrs["method"] = json.dumps(_as_dict(method))
+        ds.attrs["method_name"] = type(method).__name__
+    return cf_attributes(ds, "thermo", "simlib thermodynamic time series")
 
 
-def save_thermo(path, rows, config=None, seed=None):
-    """Write thermo rows atomically; returns the Dataset."""
-    ds = thermo_dataset(rows, config, seed)
+def save_thermo(path, rows, config=None, seed=None, dim=None, n=None, potential=None, method=None):
+    """Write thermo rows atomically (see :func:`thermo_dataset`); returns the Dataset."""
+    ds = thermo_dataset(rows, config, seed, dim, n, potential, method)
     write_netcdf(path, ds)
     return ds
 
@@ -464,12 +652,23 @@ class TrajectoryWriter:
     renames into place. ``resume_frames`` reopens that partial file after a kill and
     continues from the frame count a checkpoint recorded. As a context manager an
     exception discards the partial file.
+
+    ``monte_carlo``: the frames are Monte Carlo sweeps; the file then has no ``time``
+    (there is none) and ``step`` counts sweeps. ``gsd_path``: also write the same
+    frames as a GSD trajectory there (:class:`simlib.gsd_trajectory.GSDTrajectoryWriter`),
+    with the same partial-file, resume and rename life cycle.
     """
 
     def __init__(self, path, n, dim, diameters, config=None, seed=None, title="simlib trajectory",
-                 resume_frames=None):
+                 resume_frames=None, monte_carlo=False, gsd_path=None):
         self.path = Path(path)
         self.n, self.dim = int(n), int(dim)
+        self.monte_carlo = bool(monte_carlo)
+        self._gsd = None
+        if gsd_path is not None:
+            from .gsd_trajectory import GSDTrajectoryWriter
+
+            self._gsd = GSDTrajectoryWriter(gsd_path, config=config, seed=seed, resume_frames=resume_frames)
         # a fixed partial name (not a random temp name) so a killed run can resume it
         self.partial = self.path.parent / f".{self.path.name}.part"
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -484,7 +683,7 @@ class TrajectoryWriter:
             except (OSError, KeyError, ValueError) as err:
                 raise DataFileError(f"{self.partial}: cannot resume partial trajectory ({err})") from None
             self._nc = nc
-            self._vars = {name: nc.variables[name] for name in self._VARIABLES}
+            self._vars = {name: nc.variables[name] for name in self._VARIABLES if name in nc.variables}
             self.frames = int(resume_frames)
             return
         nc = netCDF4.Dataset(self.partial, "w", format="NETCDF3_64BIT_OFFSET")
@@ -493,10 +692,13 @@ class TrajectoryWriter:
         nc.program = "simlib"
         nc.programVersion = provenance()["simlib_version"]
         nc.title = title
-        nc.units_note = "reduced LJ units: 'angstrom' means the particle diameter a, 'picosecond' means t0"
+        nc.units_note = ("reduced LJ units: 'angstrom' means the particle diameter a, 'picosecond' means t0; "
+                         "the cell is 3D even for a 2D run (z = 0, c = max(a, b)); "
+                         "unwrapped = coordinates + images * cell_lengths")
         for key, value in provenance(config, seed).items():
             setattr(nc, key, value)
         nc.simlib_kind = "trajectory"
+        nc.simlib_method = "metropolis" if self.monte_carlo else "md"
         nc.dimension = self.dim
         nc.createDimension("frame", None)
         nc.createDimension("spatial", 3)
@@ -509,23 +711,35 @@ class TrajectoryWriter:
         angular = nc.createVariable("cell_angular", "S1", ("cell_angular", "label"))
         angular[:] = np.array([list(s.ljust(5)) for s in ("alpha", "beta", "gamma")], dtype="S1")
         self._vars = {
-            "time": nc.createVariable("time", "f4", ("frame",)),
             "step": nc.createVariable("step", "i4", ("frame",)),
-            "exact_time": nc.createVariable("exact_time", "f8", ("frame",)),
             "coordinates": nc.createVariable("coordinates", "f4", ("frame", "atom", "spatial")),
             "velocities": nc.createVariable("velocities", "f4", ("frame", "atom", "spatial")),
             "cell_lengths": nc.createVariable("cell_lengths", "f8", ("frame", "cell_spatial")),
             "cell_angles": nc.createVariable("cell_angles", "f8", ("frame", "cell_angular")),
             "images": nc.createVariable("images", "i4", ("frame", "atom", "spatial")),
         }
-        self._vars["time"].units = "picosecond"
+        if not self.monte_carlo:
+            self._vars["time"] = nc.createVariable("time", "f4", ("frame",))
+            self._vars["exact_time"] = nc.createVariable("exact_time", "f8", ("frame",))
+            self._vars["time"].units = "picosecond"
+            self._vars["time"].reduced_units = "t0"
+            self._vars["exact_time"].units = "picosecond"
+            self._vars["exact_time"].reduced_units = "t0"
+            self._vars["exact_time"].long_name = "simulated time in double precision"
+        self._vars["step"].long_name = "Monte Carlo sweep" if self.monte_carlo else "MD step"
         self._vars["coordinates"].units = "angstrom"
+        self._vars["coordinates"].reduced_units = "a"
         self._vars["velocities"].units = "angstrom/picosecond"
+        self._vars["velocities"].reduced_units = "a/t0"
+        if self.monte_carlo:
+            self._vars["velocities"].long_name = "not sampled by Monte Carlo (zero)"
         self._vars["cell_lengths"].units = "angstrom"
+        self._vars["cell_lengths"].reduced_units = "a"
         self._vars["cell_angles"].units = "degree"
         self._vars["images"].long_name = "periodic image counters: unwrapped = wrapped + images * cell_lengths"
         diam = nc.createVariable("diameters", "f8", ("atom",))
         diam.units = "angstrom"
+        diam.reduced_units = "a"
         diam[:] = diameters
         self._nc = nc
         self.frames = 0
@@ -536,6 +750,8 @@ class TrajectoryWriter:
     def sync(self):
         """Flush frames to disk (before a checkpoint records the frame count)."""
         self._nc.sync()
+        if self._gsd is not None:
+            self._gsd.sync()
 
     def _pad(self, array):
         if self.dim == 3:
@@ -550,9 +766,10 @@ class TrajectoryWriter:
             raise ValueError(f"{self.path}: frame has N={state.n}, d={state.dim}; file has N={self.n}, d={self.dim}")
         f = self.frames
         v = self._vars
-        v["time"][f] = state.time
+        if "time" in v:
+            v["time"][f] = state.time
+            v["exact_time"][f] = state.time
         v["step"][f] = state.step
-        v["exact_time"][f] = state.time
         v["coordinates"][f] = self._pad(state.positions)
         v["velocities"][f] = self._pad(state.velocities)
         v["images"][f] = self._pad(state.images)
@@ -562,6 +779,8 @@ class TrajectoryWriter:
             lengths[2] = max(lengths[:2])  # a flat cell still needs a positive c for readers
         v["cell_lengths"][f] = lengths
         v["cell_angles"][f] = [90.0, 90.0, 90.0]
+        if self._gsd is not None:
+            self._gsd.append(state)
         self.frames += 1
 
     def close(self):
@@ -569,10 +788,14 @@ class TrajectoryWriter:
         if self._nc is not None:
             self._nc.close()
             self._nc = None
+            if self._gsd is not None:
+                self._gsd.close()
             os.replace(self.partial, self.path)
 
     def abort(self, keep_partial=False):
         """Stop writing; the partial file is removed unless ``keep_partial``."""
+        if self._gsd is not None:
+            self._gsd.abort(keep_partial)
         if self._nc is not None:
             self._nc.close()
             self._nc = None
@@ -612,9 +835,10 @@ def load_trajectory(path):
             "velocities": (("frame", "atom", "spatial"), raw["velocities"].values[:, :, :d].astype(np.float64), {"units": "a/t0"}),
             "diameters": (("atom",), raw["diameters"].values, {"units": "a"}),
             "box": (("frame", "spatial"), box, {"units": "a"}),
-            "time": (("frame",), raw["exact_time"].values, {"units": "t0"}),
             "step": (("frame",), raw["step"].values.astype(np.int64), {"units": "1"}),
         },
         attrs=dict(raw.attrs),
     )
+    if "exact_time" in raw:  # Monte Carlo trajectories have sweeps, no time
+        ds["time"] = (("frame",), raw["exact_time"].values, {"units": "t0"})
     return ds

@@ -55,7 +55,7 @@ def test_straight_line_motion_is_exact(mode, d):
     ds = res.dataset
     np.testing.assert_allclose(ds["msd_particle"].values, np.sum(vel**2, axis=1) * t[:, None] ** 2,
                                rtol=1e-11, atol=1e-12)
-    assert ds["msd"].attrs["units"] == "length^2" and ds.attrs["dim"] == d
+    assert ds["msd"].attrs["units"] == "a^2" and ds.attrs["dim"] == d
 
 
 def test_fft_equals_direct():

@@ -63,9 +63,28 @@ def test_second_run_does_nothing(first_run):
 
 
 def test_report_is_built(first_run):
-    run_workflow(first_run, "--report", "results/report.html")
+    """The report builds with only what `pip install -e .` installs (tests/pipeline_only.py
+    refuses every module that only the test extras bring), and it includes summary.csv."""
+    guard = [sys.executable, str(REPO / "tests" / "pipeline_only.py"), "-m", "snakemake"]
+    cmd = guard + ["--snakefile", str(REPO / "Snakefile"), "--directory", str(first_run),
+                   "--configfile", str(REPO / "config" / "test.yaml"), "--report", "results/report.html"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
     report = first_run / "results" / "report.html"
     assert report.stat().st_size > 100_000
+    html = report.read_text()
+    assert "summary.csv" in html
+    # each polydispersity's snapshot figure has its own caption
+    assert "p = 0.0 (diameters" in html and "p = 0.15 (diameters" in html
+
+
+def test_every_output_has_the_umask_mode(first_run):
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    files = [p for p in (first_run / "results").rglob("*") if p.is_file()]
+    wrong = [str(p.relative_to(first_run)) for p in files if (p.stat().st_mode & 0o777) != expected]
+    assert not wrong, f"not {oct(expected)}: {wrong[:10]} ({len(wrong)} of {len(files)})"
 
 
 def test_rerun_is_bit_identical(first_run, tmp_path):

@@ -176,7 +176,8 @@ class _Correlator:
             data[f"{self._name}_particle"] = (("time", "particle"), per, {"units": self._units})
         self._ds = xr.Dataset(
             data,
-            coords={"time": ("time", time, {"units": "time"}), "lag": ("time", np.arange(n_frames))},
+            coords={"time": ("time", time, {"units": "t0"}),
+                    "lag": ("time", np.arange(n_frames), {"units": "1", "long_name": "lag in frames"})},
             attrs={"dim": d, "dt": self._dt, "mode": self._mode, "n_particles": n, "n_blocks": n_blocks},
         )
         self._computed = True
@@ -230,7 +231,7 @@ class MSD(_Correlator):
 
     _name = "msd"
     _kernels = {"fft": _msd_fft, "direct": _msd_direct}
-    _units = "length^2"
+    _units = "a^2"
 
     def compute(self, positions):
         """Compute the MSD.
@@ -279,7 +280,7 @@ class VACF(_Correlator):
 
     _name = "vacf"
     _kernels = {"fft": _acf_fft, "direct": _acf_direct}
-    _units = "length^2/time^2"
+    _units = "a^2/t0^2"
 
     def compute(self, velocities):
         """Compute the VACF.

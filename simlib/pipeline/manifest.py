@@ -2,8 +2,13 @@
 
 netCDF files are hashed over their variables' names, dtypes, shapes and bytes,
 not their attributes, so provenance such as the creation time does not change the
-hash; other files (CSV, PNG) are hashed as bytes. Two runs of the same config and
-seeds on the same machine give the same manifest ``files`` section.
+hash; GSD files over their chunks except the provenance log; JSON files without
+their ``provenance`` entry; other files (CSV, PNG) as bytes. Two runs of the same
+config and seeds on the same machine give the same manifest ``files`` section.
+
+The ``environment`` section has the versions of :func:`simlib.io.provenance` and the
+SHA-256 of the lock files (``requirements-lock.txt``, ``environment-lock.yml``) that
+pin the environment, so a rerun can check it used the same one.
 """
 
 import hashlib
@@ -17,6 +22,9 @@ import numpy as np
 
 from ..io import atomic_path, provenance
 
+REPO = Path(__file__).resolve().parents[2]
+LOCK_FILES = ("requirements-lock.txt", "environment-lock.yml")
+
 
 def data_hash(path):
     """SHA-256 hex digest of a file's data (netCDF: variables only)."""
@@ -29,6 +37,22 @@ def data_hash(path):
                 values = np.ascontiguousarray(nc.variables[name][...])
                 digest.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
                 digest.update(values.tobytes())
+    elif path.suffix == ".gsd":
+        import gsd.fl
+
+        with gsd.fl.open(str(path), "r") as handle:
+            names = sorted(n for n in handle.find_matching_chunk_names("") if n != "log/simlib/provenance")
+            for frame in range(handle.nframes):
+                for name in names:
+                    if handle.chunk_exists(frame, name):
+                        values = handle.read_chunk(frame, name)
+                        digest.update(f"{frame}|{name}|{values.dtype.str}|{values.shape}|".encode())
+                        digest.update(values.tobytes())
+    elif path.suffix == ".json":
+        record = json.loads(path.read_text())
+        if isinstance(record, dict):
+            record.pop("provenance", None)
+        digest.update(json.dumps(record, sort_keys=True).encode())
     else:
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -44,12 +68,22 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def lock_hashes(repo=REPO):
+    """SHA-256 of each lock file in the repository ("missing" if absent)."""
+    out = {}
+    for name in LOCK_FILES:
+        lock = Path(repo) / name
+        out[name] = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "missing"
+    return out
+
+
 def write_manifest(path, files, root="."):
     """Write ``{"environment": ..., "files": {relative path: sha256}}`` atomically."""
     root = Path(root)
     env = {k: v for k, v in provenance().items() if k not in ("created", "config")}
     env["cpu"] = cpu_model()
     env["cpu_count"] = os.cpu_count()
+    env["lock_files"] = lock_hashes()
     manifest = {
         "environment": env,
         "files": {str(Path(f).relative_to(root) if Path(f).is_absolute() else f): data_hash(f) for f in sorted(files)},

@@ -29,7 +29,7 @@ from ..analysis import (
     local_density_fluctuation,
     mean_with_error,
 )
-from ..io import atomic_path, load_thermo, load_trajectory, write_netcdf
+from ..io import atomic_path, load_thermo, load_trajectory, provenance, provenance_record, reduced, write_netcdf
 from .runs import STATE_POINT, RunError, benchmark_path, check_complete, check_run, labels, read_run
 
 DEFAULTS = {
@@ -81,8 +81,11 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=N
     Returns
     -------
     (dict, dict of xarray.Dataset)
-        Scalars with ``<name>_err`` error bars; datasets ``structure`` and ``dynamics``
-        when a trajectory is given.
+        Scalars with ``<name>_err`` error bars and a ``provenance`` entry (dict);
+        datasets ``structure`` (g, S and their errors) and ``dynamics`` (msd, vacf,
+        their particle blocks and errors; ``fit_diffusion`` reads it as it is) when a
+        trajectory is given, each with provenance and the run's measured N, box and
+        temperature as attributes.
     """
     settings = {**DEFAULTS, **(settings or {})}
     thermo = load_thermo(thermo_path)
@@ -94,12 +97,15 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=N
         settings["equilibrated_fraction"] = 1.0
     fraction = settings["equilibrated_fraction"]
     row = labels(record)
-    steps = int(thermo["step"].values[-1] - thermo["step"].values[0])
+    is_mc = "sweep" in thermo.coords
+    counter = thermo["sweep"] if is_mc else thermo["step"]  # Monte Carlo counts sweeps, MD steps
+    steps = int(counter.values[-1] - counter.values[0])
     row["steps"] = steps
+    # Monte Carlo files hold no kinetic quantities: only what was sampled is averaged
     for name in ("potential_per_particle", "kinetic_per_particle", "total_per_particle",
                  "kinetic_temperature", "pressure"):
-        row[name], row[f"{name}_err"] = _mean_err(_tail(thermo[name].values, fraction))
-    is_mc = "acceptance" in thermo
+        if name in thermo:
+            row[name], row[f"{name}_err"] = _mean_err(_tail(thermo[name].values, fraction))
     if is_mc:
         acceptance = float(thermo["acceptance"].values[-1])
         n = int(row.get("n", 0)) or 1
@@ -123,10 +129,61 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=N
         traj = load_trajectory(trajectory_path)
         check_run(read_run(traj.attrs, trajectory_path), record.run, trajectory_path)
         row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc))
+        for ds in datasets.values():
+            ds.attrs.update(_run_attributes(row, traj, is_mc))
+    # provenance: the simulation's own record (run, set-point, config, seed) and this
+    # analysis' settings; figures read the run's set-point from it
+    config = {"simulation": json.loads(thermo.attrs.get("config", "{}")), "analysis": settings,
+              "run": record.run}
+    seed = thermo.attrs.get("seed")
+    seed = None if seed is None else int(seed)
     for ds in datasets.values():
-        # the run's identity and set-point travel with its figure data
-        ds.attrs["config"] = thermo.attrs["config"]
+        ds.attrs.update(provenance(config, seed))
+    row["provenance"] = provenance_record(config, seed)
     return row, datasets
+
+
+def _run_attributes(row, traj, is_mc):
+    """What a figure needs to label a run, read from the run itself (not the config)."""
+    box = traj["box"].values[-1]
+    attrs = {
+        "run": str(row.get("run", "")),
+        "method": str(row.get("method", "metropolis" if is_mc else "")),
+        "n_particles": int(traj.sizes["atom"]),
+        "dimension": int(traj.attrs.get("dimension", box.size)),
+        "box": [float(b) for b in box],
+        "polydispersity": float(row.get("polydispersity", 0.0)),
+        "system": str(row.get("system", "")),
+    }
+    if row.get("dt") is not None:
+        attrs["integration_dt"] = float(row["dt"])  # "dt" is the frame spacing of the MSD dataset
+    if row.get("kT") is not None and (is_mc or row.get("method") == "langevin"):
+        attrs["bath_temperature"] = float(row["kT"])  # the set-point of the thermostat or sampler
+    if not is_mc and "kinetic_temperature" in row:
+        attrs["kinetic_temperature"] = float(row["kinetic_temperature"])
+        attrs["kinetic_temperature_err"] = float(row["kinetic_temperature_err"])
+    if is_mc:
+        attrs["sweeps"] = int(row["steps"])
+    else:
+        attrs["duration"] = float(traj["time"].values[-1] - traj["time"].values[0])
+    return attrs
+
+
+def _frame_blocks(per_frame, n_blocks=8):
+    """Mean over frames and the standard error from contiguous blocks of frames (NaN if < 2)."""
+    per_frame = np.asarray(per_frame)
+    mean = per_frame.mean(axis=0)
+    blocks = min(n_blocks, per_frame.shape[0])
+    if blocks < 2:
+        return mean, np.full_like(mean, np.nan)
+    means = np.array([b.mean(axis=0) for b in np.array_split(per_frame, blocks)])
+    return mean, means.std(axis=0, ddof=1) / np.sqrt(blocks)
+
+
+def _per_frame(cumulative_means):
+    """Per-frame values from running means after 1, 2, ... frames."""
+    totals = np.asarray(cumulative_means) * np.arange(1, len(cumulative_means) + 1)[:, None]
+    return np.diff(totals, axis=0, prepend=0.0)
 
 
 def _trajectory_numbers(traj, settings, row, datasets, is_mc):
@@ -138,18 +195,32 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc):
     rdf = RDF(bins=settings["rdf"]["bins"], r_max=min(settings["rdf"]["r_max"], 0.5 * float(box.min())))
     sk = StaticStructureFactor(bins=settings["structure_factor"]["bins"], k_max=settings["structure_factor"]["k_max"])
     positions = traj["positions"].values
+    g_running, s_running = [], []
     for f in range(first, n_frames):
         rdf.compute(positions[f], box, reset=(f == first))
         sk.compute(positions[f], box, reset=(f == first))
+        g_running.append(rdf.rdf)
+        with np.errstate(invalid="ignore"):
+            s_running.append(sk.S_k)
+    _, g_err = _frame_blocks(_per_frame(g_running))
+    # bins without a wave vector of this box (low k in a small box) are left out, and
+    # each kept bin sits at the mean |k| of its vectors, so S(k) has no NaN gaps
+    has_k = sk.n_vectors > 0
+    _, s_err = _frame_blocks(_per_frame(np.asarray(s_running)[:, has_k]))
+    frames_used = n_frames - first
     datasets["structure"] = xr.Dataset(
         {
             "g": (("r",), rdf.rdf, {"units": "1", "long_name": "radial distribution function g(r)"}),
-            "S": (("k",), sk.S_k, {"units": "1", "long_name": "static structure factor S(k)"}),
+            "g_err": (("r",), g_err, {"units": "1", "long_name": "standard error of g(r) from blocks of frames"}),
+            "S": (("k",), sk.S_k[has_k], {"units": "1", "long_name": "static structure factor S(k)"}),
+            "S_err": (("k",), s_err, {"units": "1", "long_name": "standard error of S(k) from blocks of frames"}),
+            "n_vectors": (("k",), sk.n_vectors[has_k], {"units": "1", "long_name": "wave vectors (one per +-k pair) in the bin"}),
         },
         coords={
-            "r": ("r", rdf.bin_centers, {"units": "a"}),
-            "k": ("k", sk.bin_centers, {"units": "1/a"}),
+            "r": ("r", rdf.bin_centers, {**reduced("a"), "long_name": "pair distance (bin centre)"}),
+            "k": ("k", sk.k_mean[has_k], {**reduced("1/a"), "long_name": "mean wave number of the bin's vectors"}),
         },
+        attrs={"frames_analysed": int(frames_used), "error_blocks": int(min(8, frames_used))},
     )
     final = positions[-1]
     out["density_dispersion"] = float(local_density_fluctuation(final, box).index_of_dispersion)
@@ -165,21 +236,53 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc):
         vacf = VACF(dt=frame_dt).compute(traj["velocities"].values[first:])
         gk = green_kubo_diffusion(vacf)
         out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
-        dyn = msd.dataset.rename({name: f"msd_{name}" for name in msd.dataset.data_vars if name != "msd"})
-        dyn["vacf"] = ("time", vacf.vacf, {"units": "a^2/t0^2", "long_name": "velocity autocorrelation"})
-        datasets["dynamics"] = dyn
+        datasets["dynamics"] = _dynamics_dataset(msd, vacf, fit, gk)
     return out
 
 
-def write_json(path, row):
-    """Write a run's numbers as JSON atomically (NaN kept as NaN)."""
+def _dynamics_dataset(msd, vacf, fit, gk):
+    """MSD and VACF with their particle-block curves and errors, under the names that
+    :func:`simlib.analysis.fit_diffusion` and :func:`green_kubo_diffusion` read."""
+    dyn = xr.merge([msd.dataset, vacf.dataset], compat="no_conflicts", join="exact", combine_attrs="override")
+    for name in ("msd", "vacf"):
+        blocks = dyn[f"{name}_block"]
+        n_blocks = blocks.sizes["block"]
+        err = blocks.std("block", ddof=1) / np.sqrt(n_blocks) if n_blocks > 1 else blocks.isel(block=0) * np.nan
+        dyn[f"{name}_err"] = err.assign_attrs(units=dyn[name].attrs.get("units"),
+                                              long_name=f"standard error of the {name.upper()} over particle blocks")
+    dyn["msd"].attrs["long_name"] = "mean-square displacement"
+    dyn["msd_block"].attrs["long_name"] = "mean-square displacement of each particle block"
+    dyn["vacf"].attrs["long_name"] = "velocity autocorrelation"
+    dyn["vacf_block"].attrs["long_name"] = "velocity autocorrelation of each particle block"
+    dyn["time"].attrs["long_name"] = "lag time"
+    dyn.attrs.update({"D": fit.D, "D_err": fit.D_err, "D_fit_t_min": fit.t_min, "D_fit_t_max": fit.t_max,
+                      "D_green_kubo": gk.D, "D_green_kubo_err": gk.D_err})
+    return dyn
+
+
+def write_json(path, row, config=None, seed=None):
+    """Write a run's numbers as JSON atomically (NaN kept as NaN), with a ``provenance`` entry
+    (the row's own, as :func:`analyse_run` makes it, or one from ``config`` and ``seed``)."""
+    record = {**row, "provenance": row.get("provenance") or provenance_record(config, seed)}
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(row, indent=1, sort_keys=True, default=float) + "\n")
+        Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, default=float) + "\n")
 
 
-def save_dataset(path, ds, attrs=None):
+def read_numbers(path):
+    """A run's numbers from its JSON, without the provenance entry."""
+    row = json.loads(Path(path).read_text())
+    if isinstance(row, dict):
+        row.pop("provenance", None)
+    return row
+
+
+def save_dataset(path, ds, attrs=None, config=None, seed=None):
+    """Write an analysis dataset (CF, with provenance) atomically."""
     ds = ds.copy()
-    ds.attrs.update(attrs or {})
+    if "git_commit" not in ds.attrs or config is not None:
+        ds.attrs.update(provenance(config, seed))
+    ds.attrs.update({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in (attrs or {}).items()})
+    ds.attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in ds.attrs.items()}
     ds.attrs["simlib_kind"] = "analysis"
     write_netcdf(path, ds)
 
@@ -199,7 +302,7 @@ def summary_table(json_paths, expected_runs=None):
     rows = []
     for path in json_paths:
         try:
-            rows.append(json.loads(Path(path).read_text()))
+            rows.append(read_numbers(path))
         except (OSError, ValueError) as err:
             raise RunError(f"{path}: not a readable analysis file ({type(err).__name__})") from None
         if not isinstance(rows[-1], dict) or "run" not in rows[-1]:

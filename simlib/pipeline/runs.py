@@ -166,6 +166,8 @@ def read_run(attrs, path="file"):
     """The run id and set-point recorded in a file's attributes (RunError if absent)."""
     try:
         record = json.loads(attrs["config"])
+        if "setpoint" not in record and "simulation" in record:
+            record = record["simulation"]  # an analysis file: its simulation's record
         return RunRecord(str(record["run"]), dict(record["setpoint"]))
     except (KeyError, TypeError, ValueError):
         raise RunError(f"{path}: no run set-point recorded (made by an older simlib? rerun its stage)") from None

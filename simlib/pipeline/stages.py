@@ -337,7 +337,8 @@ def run_stage(
         Input state file, or a system spec dict to start from the initial lattice.
     state_out, thermo_out : path
     trajectory_out : path, optional
-        Required if the stage has ``trajectory_every``.
+        Required if the stage has ``trajectory_every``. The AMBER netCDF trajectory; a
+        GSD trajectory of the same frames is written beside it (suffix ``.gsd``).
     checkpoint : path, optional
         Checkpoint file; default ``state_out`` with suffix ``.ckpt.nc``.
     checkpoint_seconds : float, default 60
@@ -394,10 +395,16 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
     for target in (state_out, thermo_out, trajectory_out, checkpoint):
         if target is not None:
             remove_stale_temporaries(target)
+    gsd_out = Path(trajectory_out).with_suffix(".gsd") if trajectory_out is not None else None
+    if gsd_out is not None:
+        remove_stale_temporaries(gsd_out)
     resumed = _try_resume(checkpoint, digest, log, pot, expect)
     partial = None if trajectory_out is None else Path(trajectory_out).parent / f".{Path(trajectory_out).name}.part"
     if resumed is not None and traj_steps is not None and resumed[2] > 0:
         problem = check_partial_trajectory(partial, resumed[2], resumed[0].n)
+        gsd_partial = gsd_out.parent / f".{gsd_out.name}.part"
+        if not problem and not gsd_partial.exists():
+            problem = f"its partial GSD trajectory {gsd_partial} is gone"
         if problem:
             log(f"ignoring checkpoint {checkpoint}: {problem}; starting the stage again")
             resumed = None
@@ -431,6 +438,7 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
         writer = TrajectoryWriter(
             trajectory_out, state.n, state.dim, state.diameters, config=config, seed=state.seed,
             resume_frames=frames if resumed is not None else None,
+            monte_carlo=isinstance(method, Metropolis), gsd_path=gsd_out,
         )
         if resumed is None:
             writer.append(state)
@@ -479,7 +487,7 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
             writer.abort(keep_partial=True)
         raise
     wall = time.perf_counter() - wall0
-    save_thermo(thermo_out, rows, config, state.seed)
+    save_thermo(thermo_out, rows, config, state.seed, dim=state.dim, n=state.n, potential=pot, method=method)
     save_state(state_out, state, pot, method, config, extra={"move_size": tuned_move})
     # the checkpoint goes before the trajectory is renamed into place: a kill in
     # between then restarts the stage from scratch instead of resuming without frames

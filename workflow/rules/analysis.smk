@@ -93,7 +93,12 @@ rule summary:
         benchmarks=[benchmark_path(run) for run in summarised_runs()],
         studies=[study_file(family) for family in studied_families()],
     output:
-        summary="results/summary.csv",
+        summary=report(
+            "results/summary.csv",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+        summary_provenance="results/summary.csv-metadata.json",
         study="results/study.csv",
         performance="results/performance.csv",
     log:

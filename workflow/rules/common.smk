@@ -56,7 +56,11 @@ def canonical(value):
 
 def stage_outputs(family, trajectory=False):
     names = ["state", "thermo"] + (["trajectory"] if trajectory else [])
-    return {name: output_pattern(family, f"{name}.nc") for name in names}
+    outputs = {name: output_pattern(family, f"{name}.nc") for name in names}
+    if trajectory:
+        # the same frames for HOOMD/OVITO/freud users (2D flag, radii, images)
+        outputs["gsd"] = output_pattern(family, "trajectory.gsd")
+    return outputs
 
 
 def analysis_outputs(family, *datasets):

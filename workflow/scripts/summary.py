@@ -1,10 +1,12 @@
-"""results/summary.csv (one row per run), results/study.csv (one row per state point:
-the family tables of results/study/ together) and results/performance.csv (wall times)."""
+"""results/summary.csv (one row per run) with its provenance sidecar, results/study.csv
+(one row per state point: the family tables of results/study/ together) and
+results/performance.csv (wall times)."""
 
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib without an install)
 
+from simlib.io import write_csv_sidecar
 from simlib.pipeline.postprocess import combine_studies, performance_table, summary_table, write_csv
 from simlib.pipeline.smk import run_script
 
@@ -12,6 +14,8 @@ from simlib.pipeline.smk import run_script
 def main(smk, log):
     table = summary_table(smk.input.numbers, expected_runs=smk.params.runs)
     write_csv(smk.output.summary, table)
+    # provenance from the config this job read (not a param: editing it reruns nothing)
+    write_csv_sidecar(smk.output.summary, table.columns, config=smk.config, path=smk.output.summary_provenance)
     study = combine_studies(smk.input.studies)
     write_csv(smk.output.study, study)
     write_csv(smk.output.performance, performance_table(table, smk.input.benchmarks))
