@@ -581,6 +581,33 @@ class OnTheFlyVACF:
     def n_samples(self):
         return self._sample
 
+    def get_state(self):
+        """Everything needed to continue exactly, as JSON-able lists (for checkpoints)."""
+        if self._origins is None:
+            return {"sample": 0}
+        return {
+            "sample": self._sample, "n_blocks": self._n_blocks, "shape": list(self._origins.shape),
+            "origins": self._origins.ravel().tolist(), "origin_sample": self._origin_sample.tolist(),
+            "sums": self._sums.ravel().tolist(), "counts": self._counts.tolist(),
+        }
+
+    def set_state(self, saved):
+        """Continue from :meth:`get_state` (same sampling interval, window and origin spacing)."""
+        self._sample = int(saved["sample"])
+        if self._sample == 0:
+            self._origins = None
+            return
+        shape = tuple(saved["shape"])
+        if shape[0] != self._slots or len(saved["counts"]) != self.n_lags:
+            raise ValueError("saved OnTheFlyVACF state belongs to a different window or origin spacing")
+        n = shape[1]
+        self._n_blocks = int(saved["n_blocks"])
+        self._block_of = (np.arange(n) * self._n_blocks // n).astype(np.int64)
+        self._origins = np.array(saved["origins"], dtype=np.float64).reshape(shape)
+        self._origin_sample = np.array(saved["origin_sample"], dtype=np.int64)
+        self._sums = np.array(saved["sums"], dtype=np.float64).reshape(self.n_lags, self._n_blocks)
+        self._counts = np.array(saved["counts"], dtype=np.int64)
+
     @property
     def dataset(self):
         """The VACF so far as an :class:`xarray.Dataset` (layout of :attr:`VACF.dataset`)."""

@@ -61,7 +61,7 @@ def _mean_err(values):
     return float(result.mean), float(result.error)
 
 
-def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, final_state=None):
+def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, final_state=None, vacf_path=None):
     """Key numbers of one run, and its figure datasets.
 
     Parameters
@@ -72,6 +72,9 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
         The config's ``analysis`` section (defaults in ``DEFAULTS``).
     labels : dict, optional
         Identifying columns (run, system, method, kT, polydispersity, seed, dt, ...).
+    vacf_path : path, optional
+        VACF accumulated on the fly during the run (stage key ``vacf_every``); the
+        Green-Kubo D then comes from it instead of the trajectory's velocities.
 
     Returns
     -------
@@ -108,11 +111,27 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
     datasets = {}
     if trajectory_path is not None:
         traj = load_trajectory(trajectory_path)
-        row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc))
+        row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path))
     return row, datasets
 
 
-def _trajectory_numbers(traj, settings, row, datasets, is_mc):
+def _green_kubo(vacf, out):
+    """D_green_kubo with its sampling interval; an unresolved VACF gives NaN and says why."""
+    gk = green_kubo_diffusion(vacf)
+    out["vacf_sampling_interval"] = float(gk.sampling_interval)
+    if gk.resolved:
+        out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
+        out["D_green_kubo_note"] = ""
+    else:
+        out["D_green_kubo"], out["D_green_kubo_err"] = float("nan"), float("nan")
+        out["D_green_kubo_note"] = (
+            f"refused: VACF sampled every {gk.sampling_interval:g} t0 is not resolved "
+            f"(C(h)/C(0)={gk.first_lag_ratio:.2g}); set vacf_every in the stage"
+        )
+    return gk
+
+
+def _trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path=None):
     out = {}
     n_frames = traj.sizes["frame"]
     first = int(np.floor(n_frames * (1.0 - settings["equilibrated_fraction"])))
@@ -145,11 +164,21 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc):
         t_max = msd.lag_time[-1]
         fit = fit_diffusion(msd, t_min=settings["msd_fit"]["start"] * t_max, t_max=settings["msd_fit"]["stop"] * t_max)
         out["D"], out["D_err"] = float(fit.D), float(fit.D_err)
-        vacf = VACF(dt=frame_dt).compute(traj["velocities"].values[first:])
-        gk = green_kubo_diffusion(vacf)
-        out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
+        if vacf_path is not None:
+            with xr.open_dataset(vacf_path) as fine:
+                vacf = fine.load()
+        else:
+            vacf = VACF(dt=frame_dt).compute(traj["velocities"].values[first:]).dataset
+        _green_kubo(vacf, out)
         dyn = msd.dataset.rename({name: f"msd_{name}" for name in msd.dataset.data_vars if name != "msd"})
-        dyn["vacf"] = ("time", vacf.vacf, {"units": "a^2/t0^2", "long_name": "velocity autocorrelation"})
+        vacf_time = vacf["time"].values
+        if vacf_path is None:
+            dyn["vacf"] = ("time", vacf["vacf"].values, {"units": "a^2/t0^2", "long_name": "velocity autocorrelation"})
+        else:
+            dyn = dyn.assign_coords(vacf_time=("vacf_time", vacf_time, {"units": "t0"}))
+            dyn["vacf"] = ("vacf_time", vacf["vacf"].values,
+                           {"units": "a^2/t0^2", "long_name": "velocity autocorrelation (on the fly)",
+                            "sampling_interval": float(vacf.attrs["sampling_interval"])})
         datasets["dynamics"] = dyn
     return out
 

@@ -41,6 +41,7 @@ import xarray as xr
 
 from .. import Box, Langevin, Metropolis, MoveSizeTuner, Potential, Simulation, VelocityVerlet, initial_state
 from .. import tune_move_size
+from .stages import make_potential
 from ..analysis import (
     MSD,
     RDF,
@@ -260,7 +261,7 @@ def check_exact(p, seed):
 def check_dt_convergence(p, seed):
     """Velocity Verlet fluctuation slope; Langevin dt -> 0 limits of both schemes."""
     checks, data = [], {}
-    pot = Potential(**p["potential"])
+    pot = make_potential(p["potential"])
     base = _lattice_state(p["n"], p["box"], p["dim"], seed)
     _melt(base, pot, 5.0, 0.005, p["melt"])
     Simulation(base, pot, Langevin(kT=p["kT"], dt=0.005, scheme="baoab")).run(_steps(p["equilibrate"], 0.005))
@@ -321,7 +322,7 @@ def check_methods(p, seed):
     checks, data, coords = [], {}, {}
     for system in p["systems"]:
         name, kT = system["name"], system["kT"]
-        pot = Potential(**system["potential"])
+        pot = make_potential(system["potential"])
         base = _lattice_state(p["n"], p["box"], p["dim"], seed)
         _melt(base, pot, 5.0, 0.005, p["melt"])
         runs = {}
@@ -368,7 +369,7 @@ def check_methods(p, seed):
 
 def check_reweighting(p, seed):
     """Metropolis energy histogram at T1 reweighted to T2 against a direct run at T2."""
-    pot = Potential(**p["potential"])
+    pot = make_potential(p["potential"])
     base = _lattice_state(p["n"], p["box"], p["dim"], seed)
     _melt(base, pot, 5.0, 0.005, p["melt"])
     out = {}
@@ -407,7 +408,7 @@ def check_diffusion(p, seed):
     checks, data, coords = [], {}, {}
     for system in p["systems"]:
         name = system["name"]
-        pot = Potential(**system["potential"])
+        pot = make_potential(system["potential"])
         state = _lattice_state(p["n"], p["box"], p["dim"], seed)
         _melt(state, pot, 5.0, 0.01, p["melt"])
         dt = system["dt"]
@@ -636,3 +637,22 @@ def plot_group(ds, path):
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def save_group(path, ds, settings=None, seed=None):
+    """Write a group's figure data (netCDF, atomically) with the settings that made it."""
+    import json
+
+    from ..io import write_netcdf
+
+    ds = ds.copy()
+    ds.attrs["simlib_kind"] = "validation"
+    ds.attrs["settings"] = json.dumps(settings or {}, sort_keys=True)
+    ds.attrs["seed"] = -1 if seed is None else int(seed)
+    write_netcdf(path, ds)
+
+
+def load_group(path):
+    """Read a group's figure data."""
+    with xr.open_dataset(path) as ds:
+        return ds.load()

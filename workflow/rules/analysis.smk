@@ -5,6 +5,7 @@ rule analyse_lj:
     input:
         thermo=rules.lj_langevin.output.thermo,
         trajectory=rules.lj_langevin.output.trajectory,
+        vacf=rules.lj_langevin.output.vacf,
     output:
         numbers="results/lj/p{p}/seed{seed}/T{T}/analysis.json",
         structure="results/lj/p{p}/seed{seed}/T{T}/structure.nc",
@@ -64,6 +65,7 @@ rule analyse_nve:
     input:
         thermo=rules.soft_nve.output.thermo,
         trajectory=rules.soft_nve.output.trajectory,
+        vacf=rules.soft_nve.output.vacf,
     output:
         numbers="results/soft/seed{seed}/nve/dt{dt}/analysis.json",
         structure="results/soft/seed{seed}/nve/dt{dt}/structure.nc",

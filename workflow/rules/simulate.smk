@@ -32,6 +32,7 @@ rule lj_langevin:
         state="results/lj/p{p}/seed{seed}/T{T}/state.nc",
         thermo="results/lj/p{p}/seed{seed}/T{T}/thermo.nc",
         trajectory="results/lj/p{p}/seed{seed}/T{T}/trajectory.nc",
+        vacf="results/lj/p{p}/seed{seed}/T{T}/vacf.nc",
     log:
         "logs/lj/p{p}/seed{seed}/T{T}.log",
     benchmark:
@@ -107,6 +108,7 @@ rule soft_nve:
         state="results/soft/seed{seed}/nve/dt{dt}/state.nc",
         thermo="results/soft/seed{seed}/nve/dt{dt}/thermo.nc",
         trajectory="results/soft/seed{seed}/nve/dt{dt}/trajectory.nc",
+        vacf="results/soft/seed{seed}/nve/dt{dt}/vacf.nc",
     log:
         "logs/soft/seed{seed}/nve_dt{dt}.log",
     benchmark:

@@ -14,6 +14,7 @@ def main(smk, log):
         smk.input.get("trajectory", None),
         settings=smk.params.settings,
         labels=smk.params.labels,
+        vacf_path=smk.input.get("vacf", None),
     )
     write_json(smk.output.numbers, row)
     for name in ("structure", "dynamics"):

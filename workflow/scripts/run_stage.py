@@ -21,6 +21,7 @@ def main(smk, log):
         config=smk.params.provenance,
         log=log,
         expect_system=smk.params.get("expect_system", None),
+        vacf_out=smk.output.get("vacf", None),
     )
 
 
