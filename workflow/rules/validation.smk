@@ -1,10 +1,7 @@
 # Validation study (`snakemake --cores 8 validation`): not part of `all`.
 VAL = config["validation"]
 VAL_DIR = "results/validation"
-
-
-def validation_groups():
-    return list(VAL["groups"]) + (["summary"] if VAL["summary"] else [])
+VAL_GROUPS = list(VAL["groups"]) + (["summary"] if VAL["summary"] else [])
 
 
 rule validation_group:
@@ -61,7 +58,7 @@ rule validation_figure:
 
 rule validation:
     input:
-        checks=expand(f"{VAL_DIR}/groups/{{group}}.csv", group=validation_groups()),
+        checks=expand(f"{VAL_DIR}/groups/{{group}}.csv", group=VAL_GROUPS),
         figures=expand(f"{VAL_DIR}/figures/{{group}}.png", group=VAL["groups"]),
     output:
         table=report(
