@@ -39,9 +39,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .. import Box, Langevin, Metropolis, MoveSizeTuner, Potential, Simulation, VelocityVerlet, initial_state
-from .. import tune_move_size
-from .stages import make_potential
+from .. import (
+    Box,
+    Langevin,
+    Metropolis,
+    MoveSizeTuner,
+    Potential,
+    Simulation,
+    VelocityVerlet,
+    initial_state,
+    tune_move_size,
+)
 from ..analysis import (
     MSD,
     RDF,
@@ -52,6 +60,7 @@ from ..analysis import (
     green_kubo_diffusion,
     mean_with_error,
 )
+from .stages import make_potential
 
 Z99 = 2.576  # two-sided 99 % quantile of the normal distribution
 DATA = Path(__file__).with_name("data")

@@ -134,6 +134,7 @@ rule manifest:
             for r in lj_runs() + mc_runs() + nve_runs()
             for name in ("state", "thermo", "trajectory")
         ],
+        [f"{r}/vacf.nc" for r in lj_runs() + nve_runs()],
         run_numbers(),
     output:
         "results/manifest.json",
