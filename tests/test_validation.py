@@ -135,3 +135,15 @@ def test_hard_disk_pressure_from_contact_value():
     (check,), _ = v.check_hard_disks(p, seed=2)
     assert check.reference == pytest.approx(float(v.henderson_z(0.4)))
     assert_agrees(check)
+
+
+def test_mc_langevin_and_nve_agree_on_soft_disks():
+    p = {"systems": [{"name": "soft", "kT": 0.9, "potential": {"kind": "soft12", "r_cut": 3.0}}], "n": 64,
+         "box": 10.0, "dim": 2, "melt": 1.0, "dt": 0.005, "nve_dt": 0.002, "equilibrate": 2.0, "duration": 20.0,
+         "every": 0.1, "frame_every": 0.5, "mc_sweeps": 3000, "mc_equilibrate": 500, "mc_every": 10,
+         "mc_frame_every": 50, "rdf_r_max": 4.0, "rdf_bins": 40}
+    checks, ds = v.check_methods(p, seed=1)
+    assert len(checks) == 9  # U/N, P, g(r) peak for Euler, BAOAB and NVE against MC
+    for check in checks:
+        assert_agrees(check)
+    assert set(ds.data_vars) == {"soft_g_mc", "soft_g_euler", "soft_g_baoab", "soft_g_nve"}
