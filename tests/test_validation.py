@@ -147,3 +147,18 @@ def test_mc_langevin_and_nve_agree_on_soft_disks():
     for check in checks:
         assert_agrees(check)
     assert set(ds.data_vars) == {"soft_g_mc", "soft_g_euler", "soft_g_baoab", "soft_g_nve"}
+
+
+def test_summary_check_covers_every_run_with_a_diffusion_coefficient(tmp_path):
+    pd.DataFrame([
+        {"run": "lj/a", "D": 0.113, "D_err": 0.003, "D_green_kubo": 0.118, "D_green_kubo_err": 0.002,
+         "D_green_kubo_note": ""},
+        {"run": "lj/b", "D": 0.113, "D_err": 0.003, "D_green_kubo": float("nan"), "D_green_kubo_err": float("nan"),
+         "D_green_kubo_note": "refused: VACF sampled every 0.5 t0 is not resolved"},
+        {"run": "mc/c", "D": float("nan"), "D_err": float("nan"), "D_green_kubo": float("nan"),
+         "D_green_kubo_err": float("nan"), "D_green_kubo_note": ""},
+    ]).to_csv(tmp_path / "summary.csv", index=False)
+    checks = v.check_summary(tmp_path / "summary.csv")
+    assert [c.check for c in checks] == ["lj/a: D Green-Kubo vs MSD", "lj/b: D Green-Kubo vs MSD"]
+    assert checks[0].result == "PASS"
+    assert checks[1].result == "FAIL" and checks[1].note.startswith("refused")

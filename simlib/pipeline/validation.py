@@ -15,8 +15,9 @@ Check groups (one function each, parameters from the config's ``validation`` sec
                     (BAOAB; for the Euler step its exact discrete value T / (1 - zeta dt / 2)).
 ``dt_convergence``  velocity Verlet energy-fluctuation slope on log-log; Langevin <U>/N
                     and kinetic temperature extrapolated to dt -> 0 for both schemes.
-``methods``         MC = Langevin (both schemes) = NVE (started from the Langevin state)
-                    for U/N, pressure and the first peak of g(r), 2D LJ and soft disks.
+``methods``         MC = Langevin (both schemes) = NVE (started from the Langevin state,
+                    velocities scaled to the canonical mean energy) for U/N, pressure and
+                    the first peak of g(r) (mean over +- 0.1 a around MC's maximum).
 ``reweighting``     Metropolis energies at T1 reweighted to T2 against a run at T2.
 ``diffusion``       D from the MSD against Green-Kubo with the VACF sampled finely
                     (on the fly), Langevin LJ and NVE soft disks; the coarse (trajectory)
