@@ -116,8 +116,14 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, labels=None, f
 
 
 def _green_kubo(vacf, out):
-    """D_green_kubo with its sampling interval; an unresolved VACF gives NaN and says why."""
-    gk = green_kubo_diffusion(vacf)
+    """D_green_kubo with its sampling interval; an unresolved VACF gives NaN and says why.
+
+    An on-the-fly VACF has as many time origins at its longest lag as at its first, so
+    it is integrated over its whole window (2D liquids have a slow t^-1 tail); a
+    trajectory VACF only to half its longest lag.
+    """
+    on_the_fly = vacf.attrs.get("mode") == "on-the-fly"
+    gk = green_kubo_diffusion(vacf, t_max=float(vacf["time"].values[-1]) if on_the_fly else None)
     out["vacf_sampling_interval"] = float(gk.sampling_interval)
     if gk.resolved:
         out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)

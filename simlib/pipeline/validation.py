@@ -481,7 +481,8 @@ def check_diffusion(p, seed):
                             note=f"VACF sampled every {gk.sampling_interval:g} t0; resolved={gk.resolved}"))
         coarse = green_kubo_diffusion(VACF(dt=p["frame_every"]).compute(np.array(velocities)), t_max=system["window"])
         checks.append(Check("diffusion", f"{label}: coarse VACF (every {p['frame_every']:g} t0) flagged", "resolved",
-                            float(coarse.D), float(coarse.D_err), float(fit.D), float(fit.D_err), float("nan"),
+                            float(coarse.D), float(coarse.D_err), float(fit.D), float(fit.D_err),
+                            agreement_tolerance(coarse.D_err, fit.D_err),
                             "PASS" if not coarse.resolved or abs(coarse.D - fit.D) <= agreement_tolerance(coarse.D_err, fit.D_err) else "FAIL",
                             "MSD slope (this study)",
                             f"resolved={coarse.resolved}, C(h)/C(0)={coarse.first_lag_ratio:.3g}: an unresolved "
