@@ -665,10 +665,11 @@ def plot_group(ds, path):
     elif group == "lj3d":
         frame = ds.to_dataframe()
         frame = frame[frame["quantity"] == "U"]
-        for (kT, method), sub in frame.groupby(["T", "method"]):
-            ax.errorbar(sub["rho"], sub["value"], yerr=sub["err"], fmt="o", label=f"T*={kT:g} {method}")
-            ax.plot(sub["rho"], sub["reference"], "kx")
-        ax.set(xlabel="rho* [a^-3]", ylabel="U/N [eps] (x: NIST SRSW)")
+        for k, ((kT, method), sub) in enumerate(frame.groupby(["T", "method"])):
+            ax.errorbar(sub["rho"] + 0.002 * k, sub["value"] - sub["reference"], yerr=Z99 * sub["err"], fmt="o",
+                        label=f"T*={kT:g} {method}")
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set(xlabel="rho* [a^-3]", ylabel="U/N - U/N (NIST SRSW) [eps], 99 % bars")
     elif group == "hard_disks":
         eta = np.linspace(0.05, max(0.6, float(ds["eta"].max())), 100)
         ax.plot(eta, henderson_z(eta), "k-", label="Henderson EOS")
