@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from numba import njit
 
-from ._common import check_positive, check_trajectory, require_computed
+from ._common import NotComputedError, check_positive, check_trajectory, require_computed
 
 _MODES = ("fft", "direct")
 _CHUNK_BYTES = 64 * 2**20  # FFT work memory per particle chunk
@@ -394,6 +394,15 @@ class GreenKubo:
         (1/d) * integral from 0 to each lag time, to check for a plateau.
     n_blocks : int
         Particle blocks behind D_err.
+    sampling_interval : float
+        Time between the velocity samples the VACF was computed from [time].
+    first_lag_ratio : float
+        C(sampling_interval) / C(0): how much of the VACF survives one sampling interval.
+    resolution_error : float
+        Richardson estimate |I(h) - I(2h)| / 3 of the trapezoid error of ``D``
+        [length^2/time], from the same integral on every second sample.
+    resolved : bool
+        True when the sampling resolves the VACF (see :func:`green_kubo_diffusion`).
     """
 
     D: float
@@ -401,6 +410,14 @@ class GreenKubo:
     t_max: float
     running_D: np.ndarray
     n_blocks: int
+    sampling_interval: float = float("nan")
+    first_lag_ratio: float = float("nan")
+    resolution_error: float = float("nan")
+    resolved: bool = True
+
+
+class UnresolvedVACFError(ValueError):
+    """A Green-Kubo integral was asked of a VACF its sampling does not resolve."""
 
 
 def _cumulative_trapezoid(y, dx):
@@ -409,32 +426,213 @@ def _cumulative_trapezoid(y, dx):
     return out
 
 
-def green_kubo_diffusion(vacf, t_max=None):
+# a VACF that loses more than half its value within one sampling interval has its
+# initial decay between the samples: the trapezoid rule cannot integrate it
+MIN_FIRST_LAG_RATIO = 0.5
+# the discretisation error must be small next to D or next to D's statistical error
+RESOLUTION_TOLERANCE = 0.02
+
+
+def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
     """Green-Kubo diffusion coefficient D = (1/d) int_0^t_max <v(0).v(t)> dt.
 
     The integral is the trapezoid rule on the frame grid. The error is the block
     standard error of the same integral over particle blocks.
 
+    The result says whether the sampling interval h resolves the VACF: it is
+    ``resolved`` when C(h)/C(0) >= 0.5 (the initial decay is sampled) and the
+    Richardson estimate of the trapezoid error, |I(h) - I(2h)| / 3, is at most
+    2 % of |D| or half of D_err. A VACF sampled every 0.5 t0 in a dense liquid
+    fails both (its structure lies below 0.5 t0) and gives a D several times too
+    large; sample velocities every few MD steps instead (:class:`OnTheFlyVACF`).
+
     Parameters
     ----------
-    vacf : VACF or xarray.Dataset
-        A computed :class:`VACF` or its :attr:`VACF.dataset`.
+    vacf : VACF, OnTheFlyVACF or xarray.Dataset
+        A computed VACF or its ``dataset``.
     t_max : float or None, optional
         Upper limit [time]; the largest lag <= t_max is used. Default None
         meaning half the longest lag. Choose it where ``running_D`` has a plateau.
+    require_resolved : bool, optional
+        Raise :class:`UnresolvedVACFError` (one line, naming the sampling
+        interval) instead of returning an unresolved result. Default False.
 
     Returns
     -------
     GreenKubo
     """
-    ds = vacf.dataset if isinstance(vacf, VACF) else vacf
+    ds = vacf.dataset if isinstance(vacf, (VACF, OnTheFlyVACF)) else vacf
     time = ds["time"].values
     t_max = 0.5 * time[-1] if t_max is None else float(t_max)
     stop = int(np.searchsorted(time, t_max * (1 + 1e-12), side="right")) - 1
     if stop < 1:
         raise ValueError(f"t_max = {t_max} is shorter than one frame interval {ds.attrs['dt']}")
     d, dt = int(ds.attrs["dim"]), float(ds.attrs["dt"])
-    running = _cumulative_trapezoid(ds["vacf"].values, dt) / d
+    c = ds["vacf"].values
+    running = _cumulative_trapezoid(c, dt) / d
     blocks = _cumulative_trapezoid(ds["vacf_block"].values, dt)[stop] / d
-    return GreenKubo(D=float(running[stop]), D_err=_block_error(blocks), t_max=float(time[stop]),
-                     running_D=running, n_blocks=int(blocks.size))
+    D, D_err = float(running[stop]), _block_error(blocks)
+    ratio = float(c[1] / c[0]) if c[0] != 0.0 else float("nan")
+    even = stop - stop % 2
+    if even >= 2:
+        coarse = float(np.sum(0.5 * 2 * dt * (c[2:even + 1:2] + c[0:even - 1:2]))) / d
+        resolution_error = abs(float(running[even]) - coarse) / 3.0
+    else:
+        resolution_error = float("inf")
+    allowed = max(RESOLUTION_TOLERANCE * abs(D), 0.5 * D_err if np.isfinite(D_err) else 0.0)
+    resolved = bool(ratio >= MIN_FIRST_LAG_RATIO and resolution_error <= allowed)
+    if require_resolved and not resolved:
+        raise UnresolvedVACFError(
+            f"VACF sampled every {dt:.4g} t0 is not resolved (C(h)/C(0) = {ratio:.3g}, trapezoid error "
+            f"~{resolution_error:.2g} against D = {D:.3g}): sample velocities more often for Green-Kubo"
+        )
+    return GreenKubo(D=D, D_err=D_err, t_max=float(time[stop]), running_D=running,
+                     n_blocks=int(blocks.size), sampling_interval=dt, first_lag_ratio=ratio,
+                     resolution_error=resolution_error, resolved=resolved)
+
+
+@njit(cache=True)
+def _accumulate_vacf(v, origins, origin_sample, n_active, sample, block_of, sums, counts):
+    """Add v(origin) . v(now) of every active origin to its lag's block sums."""
+    n_lags = sums.shape[0]
+    n, d = v.shape
+    for o in range(n_active):
+        lag = sample - origin_sample[o]
+        if lag < 0 or lag >= n_lags:
+            continue
+        for i in range(n):
+            s = 0.0
+            for a in range(d):
+                s += origins[o, i, a] * v[i, a]
+            sums[lag, block_of[i]] += s
+        counts[lag] += 1
+
+
+class OnTheFlyVACF:
+    """Velocity autocorrelation accumulated during a run, at a fine sampling interval.
+
+    Storing every velocity of a long run is not needed for the VACF: each new
+    sample is correlated with the velocities stored at a few recent time origins
+    (one every ``origin_every`` samples) and the products are summed per lag.
+    Memory is (lags / origin_every) * N * d; the sampling interval is free.
+
+    Use it as the callback of :meth:`simlib.Simulation.run`::
+
+        acc = OnTheFlyVACF(sampling_interval=sim.method.dt, window=2.0)
+        sim.run(20000, every=1, callback=acc)
+        green_kubo_diffusion(acc, t_max=2.0)
+
+    Parameters
+    ----------
+    sampling_interval : float
+        Time between samples [time] (``every`` times the MD step).
+    window : float
+        Longest lag [time]; the VACF must have decayed well before it.
+    origin_every : int, optional
+        Samples between time origins. Default: a twentieth of the window in samples.
+    n_blocks : int, optional
+        Particle blocks for error bars. Default 10.
+
+    Notes
+    -----
+    :attr:`dataset` has the layout of :attr:`VACF.dataset` (``vacf``, ``vacf_block``,
+    ``time``; attrs ``dim``, ``dt`` = the sampling interval, ``n_blocks``,
+    ``n_origins``), so :func:`green_kubo_diffusion` accepts it.
+    """
+
+    def __init__(self, sampling_interval, window, origin_every=None, n_blocks=10):
+        self.sampling_interval = check_positive("sampling_interval", sampling_interval)
+        window = check_positive("window", window)
+        self.n_lags = int(np.floor(window / self.sampling_interval + 1e-9)) + 1
+        if self.n_lags < 3:
+            raise ValueError("window must span at least two sampling intervals")
+        if origin_every is None:
+            origin_every = max(1, self.n_lags // 20)
+        self.origin_every = check_positive("origin_every", origin_every, integer=True)
+        self._n_blocks = check_positive("n_blocks", n_blocks, integer=True)
+        self._slots = -(-self.n_lags // self.origin_every) + 1
+        self._sample = 0
+        self._origins = None
+
+    def __call__(self, sim):
+        self.add(sim.state.velocities)
+
+    def add(self, velocities):
+        """Add one velocity sample (N, d) [length/time]."""
+        v = np.ascontiguousarray(velocities, dtype=np.float64)
+        if self._origins is None:
+            n, d = v.shape
+            self._n_blocks = min(self._n_blocks, n)
+            self._block_of = (np.arange(n) * self._n_blocks // n).astype(np.int64)
+            self._origins = np.zeros((self._slots, n, d))
+            self._origin_sample = np.full(self._slots, -(10**12), dtype=np.int64)
+            self._sums = np.zeros((self.n_lags, self._n_blocks))
+            self._counts = np.zeros(self.n_lags, dtype=np.int64)
+        elif v.shape != self._origins.shape[1:]:
+            raise ValueError(f"velocities have shape {v.shape}, expected {self._origins.shape[1:]}")
+        if self._sample % self.origin_every == 0:
+            slot = (self._sample // self.origin_every) % self._slots
+            self._origins[slot] = v
+            self._origin_sample[slot] = self._sample
+        _accumulate_vacf(v, self._origins, self._origin_sample, self._slots, self._sample,
+                         self._block_of, self._sums, self._counts)
+        self._sample += 1
+
+    @property
+    def n_samples(self):
+        return self._sample
+
+    def get_state(self):
+        """Everything needed to continue exactly, as JSON-able lists (for checkpoints)."""
+        if self._origins is None:
+            return {"sample": 0}
+        return {
+            "sample": self._sample, "n_blocks": self._n_blocks, "shape": list(self._origins.shape),
+            "origins": self._origins.ravel().tolist(), "origin_sample": self._origin_sample.tolist(),
+            "sums": self._sums.ravel().tolist(), "counts": self._counts.tolist(),
+        }
+
+    def set_state(self, saved):
+        """Continue from :meth:`get_state` (same sampling interval, window and origin spacing)."""
+        self._sample = int(saved["sample"])
+        if self._sample == 0:
+            self._origins = None
+            return
+        shape = tuple(saved["shape"])
+        if shape[0] != self._slots or len(saved["counts"]) != self.n_lags:
+            raise ValueError("saved OnTheFlyVACF state belongs to a different window or origin spacing")
+        n = shape[1]
+        self._n_blocks = int(saved["n_blocks"])
+        self._block_of = (np.arange(n) * self._n_blocks // n).astype(np.int64)
+        self._origins = np.array(saved["origins"], dtype=np.float64).reshape(shape)
+        self._origin_sample = np.array(saved["origin_sample"], dtype=np.int64)
+        self._sums = np.array(saved["sums"], dtype=np.float64).reshape(self.n_lags, self._n_blocks)
+        self._counts = np.array(saved["counts"], dtype=np.int64)
+
+    @property
+    def dataset(self):
+        """The VACF so far as an :class:`xarray.Dataset` (layout of :attr:`VACF.dataset`)."""
+        if self._origins is None or self._counts[-1] == 0:
+            raise NotComputedError(
+                "OnTheFlyVACF.dataset is not available yet: the run is shorter than the window"
+            )
+        n, d = self._origins.shape[1:]
+        sizes = np.bincount(self._block_of, minlength=self._n_blocks)
+        blocks = self._sums / (self._counts[:, None] * sizes[None, :])
+        time = self.sampling_interval * np.arange(self.n_lags)
+        return xr.Dataset(
+            {
+                "vacf": ("time", self._sums.sum(axis=1) / (self._counts * n), {"units": VACF._units}),
+                "vacf_block": (("time", "block"), blocks, {"units": VACF._units}),
+                "origins": ("time", self._counts.copy(), {"units": "1"}),
+            },
+            coords={"time": ("time", time, {"units": "time"}), "lag": ("time", np.arange(self.n_lags))},
+            attrs={"dim": d, "dt": self.sampling_interval, "sampling_interval": self.sampling_interval,
+                   "mode": "on-the-fly", "n_particles": n, "n_blocks": self._n_blocks,
+                   "origin_every": self.origin_every},
+        )
+
+    @property
+    def vacf(self):
+        """Particle-averaged VACF [length^2/time^2], shape (n_lags,)."""
+        return self.dataset["vacf"].values

@@ -66,7 +66,7 @@ def _mean_err(values):
     return float(result.mean), float(result.error)
 
 
-def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=None):
+def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=None, vacf_path=None):
     """Key numbers of one run, and its figure datasets.
 
     Parameters
@@ -77,6 +77,9 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=N
         The config's ``analysis`` section (defaults in ``DEFAULTS``).
     expected_run : str, optional
         The run id the workflow expects; a file recording another run is an error.
+    vacf_path : path, optional
+        VACF accumulated on the fly during the run (stage key ``vacf_every``); the
+        Green-Kubo D then comes from it instead of the trajectory's velocities.
 
     Returns
     -------
@@ -128,7 +131,7 @@ def analyse_run(thermo_path, trajectory_path=None, settings=None, expected_run=N
     if trajectory_path is not None:
         traj = load_trajectory(trajectory_path)
         check_run(read_run(traj.attrs, trajectory_path), record.run, trajectory_path)
-        row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc))
+        row.update(_trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path))
         for ds in datasets.values():
             ds.attrs.update(_run_attributes(row, traj, is_mc))
     # provenance: the simulation's own record (run, set-point, config, seed) and this
@@ -186,7 +189,29 @@ def _per_frame(cumulative_means):
     return np.diff(totals, axis=0, prepend=0.0)
 
 
-def _trajectory_numbers(traj, settings, row, datasets, is_mc):
+def _green_kubo(vacf, out):
+    """D_green_kubo with its sampling interval; an unresolved VACF gives NaN and says why.
+
+    An on-the-fly VACF has as many time origins at its longest lag as at its first, so
+    it is integrated over its whole window (2D liquids have a slow t^-1 tail); a
+    trajectory VACF only to half its longest lag.
+    """
+    on_the_fly = vacf.attrs.get("mode") == "on-the-fly"
+    gk = green_kubo_diffusion(vacf, t_max=float(vacf["time"].values[-1]) if on_the_fly else None)
+    out["vacf_sampling_interval"] = float(gk.sampling_interval)
+    if gk.resolved:
+        out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
+        out["D_green_kubo_note"] = ""
+    else:
+        out["D_green_kubo"], out["D_green_kubo_err"] = float("nan"), float("nan")
+        out["D_green_kubo_note"] = (
+            f"refused: VACF sampled every {gk.sampling_interval:g} t0 is not resolved "
+            f"(C(h)/C(0)={gk.first_lag_ratio:.2g}); set vacf_every in the stage"
+        )
+    return gk
+
+
+def _trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path=None):
     out = {}
     n_frames = traj.sizes["frame"]
     first = int(np.floor(n_frames * (1.0 - settings["equilibrated_fraction"])))
@@ -234,9 +259,22 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc):
         fit = fit_diffusion(msd, t_min=settings["msd_fit"]["start"] * t_max, t_max=settings["msd_fit"]["stop"] * t_max)
         out["D"], out["D_err"] = float(fit.D), float(fit.D_err)
         vacf = VACF(dt=frame_dt).compute(traj["velocities"].values[first:])
-        gk = green_kubo_diffusion(vacf)
-        out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
-        datasets["dynamics"] = _dynamics_dataset(msd, vacf, fit, gk)
+        if vacf_path is not None:
+            with xr.open_dataset(vacf_path) as fine:
+                fine_vacf = fine.load()
+        else:
+            fine_vacf = vacf.dataset
+        gk = _green_kubo(fine_vacf, out)
+        dyn = _dynamics_dataset(msd, vacf, fit, gk)
+        dyn.attrs.update({"D_green_kubo": out["D_green_kubo"], "D_green_kubo_err": out["D_green_kubo_err"],
+                          "vacf_sampling_interval": out["vacf_sampling_interval"]})
+        if vacf_path is not None:
+            dyn = dyn.assign_coords(vacf_time=("vacf_time", fine_vacf["time"].values, {"units": "1", "reduced_units": "t0"}))
+            dyn["vacf_fine"] = ("vacf_time", fine_vacf["vacf"].values,
+                                {"units": "1", "reduced_units": "a^2/t0^2",
+                                 "long_name": "velocity autocorrelation sampled on the fly (Green-Kubo)",
+                                 "sampling_interval": float(fine_vacf.attrs["sampling_interval"])})
+        datasets["dynamics"] = dyn
     return out
 
 

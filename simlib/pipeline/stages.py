@@ -19,6 +19,11 @@ Stage spec keys (defaults in brackets)
 ``thermo_every``      thermo output interval [time] or [sweeps] [duration/100].
 ``trajectory_every``  snapshot interval [time] or [sweeps] [None: no trajectory].
 ``skin``              neighbour-list skin [length] [None: automatic].
+``vacf_every``        langevin, nve: accumulate the velocity autocorrelation on the fly,
+                      sampling velocities every this [time] [None: off]; written to
+                      ``vacf_out`` for a Green-Kubo D whose VACF is resolved.
+``vacf_window``       longest VACF lag [time] [5.0].
+``vacf_start``        stage time [time] at which accumulation starts [0].
 
 Checkpoints: every ``checkpoint_seconds`` of wall time the state, the thermo rows
 so far and the trajectory frame count are written atomically to the checkpoint
@@ -49,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.diffusion import OnTheFlyVACF
 from ..configurations import initial_state, polydisperse_diameters
 from ..geometry import Box
 from ..integrators import Langevin, VelocityVerlet
@@ -60,14 +66,15 @@ from ..io import (
     remove_stale_temporaries,
     save_state,
     save_thermo,
+    write_netcdf,
 )
 from ..mc import Metropolis, MoveSizeTuner
 from ..potentials import Potential
 from ..simulation import Simulation, tune_move_size
 
 METHOD_KEYS = {
-    "langevin": {"method", "kT", "dt", "friction", "scheme", "duration"},
-    "nve": {"method", "dt", "duration"},
+    "langevin": {"method", "kT", "dt", "friction", "scheme", "duration", "vacf_every", "vacf_window", "vacf_start"},
+    "nve": {"method", "dt", "duration", "vacf_every", "vacf_window", "vacf_start"},
     "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance"},
 }
 COMMON_KEYS = {"thermo_every", "trajectory_every", "skin"}
@@ -326,6 +333,7 @@ def run_stage(
     log=print,
     progress_lines=30,
     expect_system=None,
+    vacf_out=None,
 ):
     """Run one stage from the state file ``state_in`` and write its outputs.
 
@@ -354,6 +362,8 @@ def run_stage(
         :func:`check_system`: ``n``, ``dim``, ``box``, ``seed``, ``polydispersity``,
         ``diameters_digest``; its potential must also match ``potential``. Checked on a
         fresh start and on a resume alike.
+    vacf_out : path, optional
+        Output of the on-the-fly VACF; required if the stage has ``vacf_every``.
 
     Returns
     -------
@@ -376,17 +386,25 @@ def run_stage(
         checkpoint_seconds >= 0 and math.isfinite(checkpoint_seconds)
     ):
         raise StageError(f"checkpoint_seconds must be a finite number >= 0, got {checkpoint_seconds!r}")
+    vacf_plan = _vacf_plan(stage, method, length, thermo_steps)
+    if (vacf_plan is None) != (vacf_out is None):
+        raise StageError(
+            "stage.vacf_every is required when the rule writes a VACF file (and only then)"
+            if vacf_plan is None else "stage.vacf_every is set but no vacf output was given"
+        )
     state_out = Path(state_out)
     checkpoint = Path(checkpoint) if checkpoint else state_out.with_name(state_out.name + ".ckpt.nc")
     with deferred_interrupts(), output_lock(state_out):
         return _run_locked(
             stage, potential, pot, method, length, thermo_steps, traj_steps, state_in, state_out, thermo_out,
             trajectory_out, checkpoint, checkpoint_seconds, config, log, progress_lines, expect_system,
+            vacf_plan, vacf_out,
         )
 
 
 def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps, state_in, state_out, thermo_out,
-                trajectory_out, checkpoint, checkpoint_seconds, config, log, progress_lines, expect_system):
+                trajectory_out, checkpoint, checkpoint_seconds, config, log, progress_lines, expect_system,
+                vacf_plan, vacf_out):
     file_input = not isinstance(state_in, dict)
     expect = expect_system if file_input else None
     digest = spec_digest(stage, potential, input_identity(state_in))
@@ -409,8 +427,13 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
             log(f"ignoring checkpoint {checkpoint}: {problem}; starting the stage again")
             resumed = None
     check_interrupt("before the stage began")
+    acc = None
+    if vacf_plan is not None:
+        acc = OnTheFlyVACF(vacf_plan[0] * method.dt, window=vacf_plan[1])
     if resumed is not None:
-        state, rows, frames, tuned_move, step_start = resumed
+        state, rows, frames, tuned_move, step_start, vacf_saved = resumed
+        if acc is not None and vacf_saved is not None:
+            acc.set_state(vacf_saved)
         if tuned_move is not None:
             method = Metropolis(kT=method.kT, move_size=tuned_move)
         sim = Simulation(state, pot, method, skin=stage.get("skin"), resume=True)
@@ -454,12 +477,16 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
         save_state(
             checkpoint, state, pot, method, config,
             extra={"digest": digest, "rows": rows, "frames": writer.frames if writer else 0,
-                   "move_size": tuned_move, "step_start": step_start},
+                   "move_size": tuned_move, "step_start": step_start,
+                   "vacf": acc.get_state() if acc is not None else None},
         )
 
     try:
         while done < length:
-            sim.run(thermo_steps)
+            if acc is not None and done >= vacf_plan[2]:
+                sim.run(thermo_steps, every=vacf_plan[0], callback=acc)
+            else:
+                sim.run(thermo_steps)
             done += thermo_steps
             rows.append(sim.thermo())
             if writer is not None and done % traj_steps == 0:
@@ -487,6 +514,8 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
             writer.abort(keep_partial=True)
         raise
     wall = time.perf_counter() - wall0
+    if acc is not None:
+        _save_vacf(vacf_out, acc, config, state.seed)
     save_thermo(thermo_out, rows, config, state.seed, dim=state.dim, n=state.n, potential=pot, method=method)
     save_state(state_out, state, pot, method, config, extra={"move_size": tuned_move})
     # the checkpoint goes before the trajectory is renamed into place: a kill in
@@ -523,4 +552,34 @@ def _try_resume(checkpoint, digest, log, pot, expect):
         log(f"ignoring checkpoint: {err}")
         return None
     log(f"resuming from checkpoint {checkpoint} at step {state.step}")
-    return state, extra["rows"], extra["frames"], extra.get("move_size"), extra["step_start"]
+    return state, extra["rows"], extra["frames"], extra.get("move_size"), extra["step_start"], extra.get("vacf")
+
+
+def _vacf_plan(stage, method, length, thermo_steps):
+    """``(sample_steps, window, start_steps)`` of the on-the-fly VACF, or None."""
+    if stage.get("vacf_every") is None:
+        for key in ("vacf_window", "vacf_start"):
+            if key in stage:
+                raise StageError(f"stage.{key} needs stage.vacf_every")
+        return None
+    every = _whole(stage["vacf_every"], method.dt, "stage.vacf_every")
+    if thermo_steps % every:
+        raise StageError("stage.thermo_every must be a multiple of stage.vacf_every")
+    window = stage.get("vacf_window", 5.0)
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not window >= 2 * every * method.dt:
+        raise StageError(f"stage.vacf_window must be at least two vacf_every intervals, got {window!r}")
+    start = stage.get("vacf_start", 0.0)
+    start_steps = 0 if start == 0 else _whole(start, method.dt, "stage.vacf_start")
+    if start_steps % thermo_steps:
+        raise StageError("stage.vacf_start must be a multiple of stage.thermo_every")
+    n_lags = int(math.floor(window / (every * method.dt) + 1e-9)) + 1
+    if (length - start_steps) // every < n_lags:
+        raise StageError("stage.vacf_window is longer than the stage after vacf_start")
+    return every, float(window), start_steps
+
+
+def _save_vacf(path, acc, config, seed):
+    ds = acc.dataset
+    ds.attrs.update({"simlib_kind": "vacf", "config": json.dumps(config, sort_keys=True, default=str),
+                     "seed": int(seed)})
+    write_netcdf(path, ds)

@@ -6,6 +6,7 @@ rule analyse_lj:
     input:
         thermo=rules.lj_langevin.output.thermo,
         trajectory=rules.lj_langevin.output.trajectory,
+        vacf=rules.lj_langevin.output.vacf,
     output:
         **analysis_outputs("lj", "structure", "dynamics"),
     log:
@@ -37,6 +38,7 @@ use rule analyse_lj as analyse_nve with:
     input:
         thermo=rules.soft_nve.output.thermo,
         trajectory=rules.soft_nve.output.trajectory,
+        vacf=rules.soft_nve.output.vacf,
     output:
         **analysis_outputs("nve", "structure", "dynamics"),
     log:
@@ -122,6 +124,7 @@ rule manifest:
             for name in ("state", "thermo", "trajectory")
         ],
         run_files("analysis.json"),
+        [run_path(run, "vacf.nc") for run in run_ids(config, ("lj", "nve"))],
     output:
         "results/manifest.json",
     log:

@@ -54,8 +54,12 @@ def canonical(value):
     return value
 
 
-def stage_outputs(family, trajectory=False):
-    names = ["state", "thermo"] + (["trajectory"] if trajectory else [])
+def stage_outputs(family, trajectory=False, vacf=False):
+    names = (
+        ["state", "thermo"]
+        + (["trajectory"] if trajectory else [])
+        + (["vacf"] if vacf else [])
+    )
     outputs = {name: output_pattern(family, f"{name}.nc") for name in names}
     if trajectory:
         # the same frames for HOOMD/OVITO/freud users (2D flag, radii, images)

@@ -27,7 +27,7 @@ use rule lj_quench as lj_langevin with:
     input:
         state=rules.lj_quench.output.state,
     output:
-        **stage_outputs("lj", trajectory=True),
+        **stage_outputs("lj", trajectory=True, vacf=True),
     log:
         log_pattern("lj", "stage"),
     benchmark:
@@ -73,7 +73,7 @@ use rule soft_quench as soft_nve with:
     input:
         state=rules.soft_equilibrate.output.state,
     output:
-        **stage_outputs("nve", trajectory=True),
+        **stage_outputs("nve", trajectory=True, vacf=True),
     log:
         log_pattern("nve", "stage"),
     benchmark:

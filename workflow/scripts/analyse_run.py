@@ -16,6 +16,7 @@ def main(smk, log):
         smk.input.get("trajectory", None),
         settings=smk.params.settings,
         expected_run=expected,
+        vacf_path=smk.input.get("vacf", None),
     )
     write_json(smk.output.numbers, row)
     for name in ("structure", "dynamics"):

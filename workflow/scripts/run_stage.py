@@ -26,6 +26,7 @@ def main(smk, log):
         config=provenance_record(run, point, smk.config),
         log=log,
         expect_system=smk.params.system if upstream else None,
+        vacf_out=smk.output.get("vacf", None),
     )
 
 
