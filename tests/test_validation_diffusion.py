@@ -22,6 +22,7 @@ from simlib.analysis import (
     green_kubo_diffusion,
 )
 from simlib.pipeline.postprocess import analyse_run
+from simlib.pipeline.runs import provenance_record, setpoint
 from simlib.pipeline.stages import StageError, run_stage
 
 
@@ -116,8 +117,9 @@ POT = {"kind": "lj", "r_cut": 2.5}
 
 def run(tmp, name, stage=STAGE, **kw):
     out = {k: tmp / f"{name}_{k}.nc" for k in ("state", "thermo", "trajectory", "vacf")}
+    record = provenance_record("x", setpoint("lj", stage, POT, SYSTEM), {})
     run_stage(stage, POT, SYSTEM, out["state"], out["thermo"], out["trajectory"], vacf_out=out["vacf"],
-              log=lambda m: None, **kw)
+              log=lambda m: None, config=record, **kw)
     return out
 
 
@@ -126,11 +128,10 @@ def test_stage_writes_the_vacf_and_the_summary_uses_it(tmp_path):
     with xr.open_dataset(out["vacf"]) as ds:
         assert ds.attrs["sampling_interval"] == 0.02 and ds.attrs["simlib_kind"] == "vacf"
         assert int(ds["origins"].values[-1]) > 0 and ds.sizes["time"] == 51
-    labels = {"run": "x", "method": "langevin", "n": 64}
-    fine, _ = analyse_run(out["thermo"], out["trajectory"], labels=labels, vacf_path=out["vacf"])
+    fine, _ = analyse_run(out["thermo"], out["trajectory"], expected_run="x", vacf_path=out["vacf"])
     assert np.isfinite(fine["D_green_kubo"]) and fine["vacf_sampling_interval"] == 0.02
     assert fine["D_green_kubo_note"] == ""
-    coarse, _ = analyse_run(out["thermo"], out["trajectory"], labels=labels)
+    coarse, _ = analyse_run(out["thermo"], out["trajectory"], expected_run="x")
     assert math.isnan(coarse["D_green_kubo"]) and coarse["vacf_sampling_interval"] == 0.5
     assert coarse["D_green_kubo_note"].startswith("refused: VACF sampled every 0.5 t0 is not resolved")
 
