@@ -349,3 +349,20 @@ def test_structure_file_has_no_gaps_and_has_errors(runs):
     assert ds["k"].values[0] == pytest.approx(2 * np.pi / 12.0)
     assert np.all(np.isfinite(ds["g_err"].values))
     assert ds.attrs["n_particles"] == 64 and json.loads(ds.attrs["box"]) == [12.0, 12.0]
+
+
+def test_gsd_read_by_freud(runs):
+    """freud takes the box from the GSD frame as 2D, and its g(r) of the GSD positions is
+    simlib's (a 3D reading of the AMBER cell levels off near 1.3 instead)."""
+    freud = pytest.importorskip("freud", reason="freud not installed (test extra freud-analysis)")
+    from simlib.analysis import RDF
+
+    with gsd_hoomd.open(runs / "md" / "trajectory.gsd", "r") as f:
+        frame = f[20]
+    box = freud.box.Box.from_box(frame.configuration.box)
+    assert box.is2D and box.Lx == box.Ly == 12.0
+    ours = RDF(bins=25, r_max=5.0).compute(frame.particles.position[:, :2].astype(np.float64), [12.0, 12.0]).rdf
+    theirs = freud.density.RDF(bins=25, r_max=5.0, normalization_mode="finite_size")
+    theirs.compute((box, frame.particles.position))
+    np.testing.assert_allclose(theirs.rdf, ours, rtol=1e-4, atol=1e-6)
+    assert abs(np.mean(ours[15:]) - 1.0) < 0.2
