@@ -139,6 +139,7 @@ rule manifest:
             for r in lj_runs() + mc_runs() + nve_runs()
             for name in ("state", "thermo", "trajectory")
         ],
+        [f"{r}/trajectory.gsd" for r in lj_runs() + mc_runs() + nve_runs()],
         run_numbers(),
     output:
         "results/manifest.json",
