@@ -349,3 +349,49 @@ def test_structure_file_has_no_gaps_and_has_errors(runs):
     assert ds["k"].values[0] == pytest.approx(2 * np.pi / 12.0)
     assert np.all(np.isfinite(ds["g_err"].values))
     assert ds.attrs["n_particles"] == 64 and json.loads(ds.attrs["box"]) == [12.0, 12.0]
+
+
+def test_gsd_read_by_freud(runs):
+    """freud takes the box from the GSD frame as 2D, and its g(r) of the GSD positions is
+    simlib's (a 3D reading of the AMBER cell levels off near 1.3 instead)."""
+    freud = pytest.importorskip("freud", reason="freud not installed (test extra freud-analysis)")
+    from simlib.analysis import RDF
+
+    with gsd_hoomd.open(runs / "md" / "trajectory.gsd", "r") as f:
+        frame = f[20]
+    box = freud.box.Box.from_box(frame.configuration.box)
+    assert box.is2D and box.Lx == box.Ly == 12.0
+    ours = RDF(bins=25, r_max=5.0).compute(frame.particles.position[:, :2].astype(np.float64), [12.0, 12.0]).rdf
+    theirs = freud.density.RDF(bins=25, r_max=5.0, normalization_mode="finite_size")
+    theirs.compute((box, frame.particles.position))
+    np.testing.assert_allclose(theirs.rdf, ours, rtol=1e-4, atol=1e-6)
+    assert abs(np.mean(ours[15:]) - 1.0) < 0.2
+
+
+def test_manifest_hash_of_gsd_and_json_ignores_provenance(tmp_path):
+    """Two writes of the same frames at different times (different provenance) hash the
+    same; a changed position does not."""
+    import time
+
+    import simlib
+    from simlib.pipeline.manifest import data_hash
+
+    state = simlib.initial_state(16, simlib.Box.cube(6.0, 2), seed=1)
+    hashes = []
+    for name, config in (("a.gsd", {"x": 1}), ("b.gsd", {"x": 2})):
+        writer = GSDTrajectoryWriter(tmp_path / name, config=config)
+        writer.append(state)
+        writer.close()
+        hashes.append(data_hash(tmp_path / name))
+        time.sleep(1.1)  # another creation time
+    assert hashes[0] == hashes[1]
+    state.positions[0, 0] += 0.5
+    writer = GSDTrajectoryWriter(tmp_path / "c.gsd")
+    writer.append(state)
+    writer.close()
+    assert data_hash(tmp_path / "c.gsd") != hashes[0]
+    write_json(tmp_path / "a.json", {"D": 1.0}, config={"x": 1})
+    time.sleep(1.1)
+    write_json(tmp_path / "b.json", {"D": 1.0}, config={"x": 2})
+    write_json(tmp_path / "c.json", {"D": 2.0})
+    assert data_hash(tmp_path / "a.json") == data_hash(tmp_path / "b.json") != data_hash(tmp_path / "c.json")

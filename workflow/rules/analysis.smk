@@ -124,7 +124,12 @@ rule manifest:
             for name in ("state", "thermo", "trajectory")
         ],
         run_files("analysis.json"),
-        [run_path(run, "vacf.nc") for run in run_ids(config, ("lj", "nve"))],
+        [
+            run_path(run, name)
+            for run in run_ids(config, ("lj", "nve"))
+            for name in ("vacf.nc", "trajectory.gsd")
+        ],
+        [run_path(run, "trajectory.gsd") for run in run_ids(config, ("mc",))],
     output:
         "results/manifest.json",
     log:
