@@ -6,11 +6,13 @@ titles and legends against the numbers in the files, error bars, axis scales, ti
 labels that do not overlap, periodic images in snapshots, colours of pairs.
 """
 
+import json
 import re
 from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from matplotlib.collections import EllipseCollection
@@ -20,6 +22,7 @@ from simlib.analysis import langevin_free_msd
 from simlib.io import load_thermo
 from simlib.pipeline import figures
 from simlib.pipeline.postprocess import _mean_err, analyse_run, save_dataset, write_json
+from simlib.pipeline.runs import provenance_record, setpoint
 from simlib.pipeline.stages import run_stage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,21 +48,21 @@ def files(tmp_path_factory):
                             "trajectory_every": 5}),
         ):
             run = root / f"{method}{kT}"
+            family = "lj" if method == "langevin" else "mc"
+            record = provenance_record(f"{method}/T{kT}", setpoint(family, stage, LJ, SYSTEM), {})
             run_stage(stage, LJ, SYSTEM, run / "state.nc", run / "thermo.nc", run / "trajectory.nc", log=_quiet,
-                      config={"wildcards": {"T": str(kT)}})
-            labels = {"run": f"{method}/T{kT}", "method": method, "kT": kT, "n": 64,
-                      "system": "lj" if method == "langevin" else "mc", "polydispersity": 0.0}
-            row, datasets = analyse_run(run / "thermo.nc", run / "trajectory.nc", settings=settings, labels=labels)
+                      config=record)
+            row, datasets = analyse_run(run / "thermo.nc", run / "trajectory.nc", settings=settings,
+                                        expected_run=f"{method}/T{kT}")
             write_json(run / "analysis.json", row)
             for name, ds in datasets.items():
                 save_dataset(run / f"{name}.nc", ds)
             out[(method, kT)] = run
     nve = root / "nve"
-    run_stage({"method": "nve", "dt": 0.005, "duration": 1.0, "thermo_every": 0.02, "trajectory_every": 0.02},
-              LJ, out[("langevin", 1.0)] / "state.nc", nve / "state.nc", nve / "thermo.nc", nve / "trajectory.nc",
-              log=_quiet)
-    row, datasets = analyse_run(nve / "thermo.nc", nve / "trajectory.nc", settings=settings,
-                                labels={"run": "nve", "method": "nve", "kT": 0.9, "n": 64, "system": "nve", "dt": 0.005})
+    nve_stage = {"method": "nve", "dt": 0.005, "duration": 1.0, "thermo_every": 0.02, "trajectory_every": 0.02}
+    run_stage(nve_stage, LJ, out[("langevin", 1.0)] / "state.nc", nve / "state.nc", nve / "thermo.nc",
+              nve / "trajectory.nc", log=_quiet, config=provenance_record("nve", setpoint("nve", nve_stage, LJ, SYSTEM), {}))
+    row, datasets = analyse_run(nve / "thermo.nc", nve / "trajectory.nc", settings=settings, expected_run="nve")
     write_json(nve / "analysis.json", row)
     save_dataset(nve / "dynamics.nc", datasets["dynamics"])
     out["nve"] = nve
@@ -129,14 +132,18 @@ def test_energy_title_has_the_measured_temperature(files, drawn):
     assert "0.9" not in title
 
 
+def _study(tmp_path, rows):
+    """A study table (results/study/<family>.csv) of the given state points."""
+    path = tmp_path / "study.csv"
+    pd.DataFrame([{"n_replicas": 1, **row} for row in rows]).to_csv(path, index=False)
+    return [path]
+
+
 def _drift_rows(tmp_path):
-    paths = []
-    for i, (dt, drift) in enumerate(((0.001, 1e-7), (0.002, -3e-7), (0.004, 2e-6))):
-        path = tmp_path / f"{i}.json"
-        write_json(path, {"dt": dt, "drift": drift, "drift_err": 5e-7, "total_rms": 1e-5 * (dt / 0.001) ** 2,
-                          "kinetic_temperature": 1.43, "n": 64, "steps": int(round(2 / dt))})
-        paths.append(path)
-    return paths
+    return _study(tmp_path, [
+        {"system": "nve", "dt": dt, "drift": drift, "drift_err": 5e-7, "total_rms": 1e-5 * (dt / 0.001) ** 2,
+         "kinetic_temperature": 1.43, "n": 64, "steps": int(round(2 / dt))}
+        for dt, drift in ((0.001, 1e-7), (0.002, -3e-7), (0.004, 2e-6))])
 
 
 def test_drift_is_on_a_linear_axis_with_error_bars_apart_from_the_rms(tmp_path, drawn):
@@ -156,12 +163,10 @@ def test_drift_is_on_a_linear_axis_with_error_bars_apart_from_the_rms(tmp_path, 
 
 
 def test_acceptance_tick_labels_do_not_collide(tmp_path, drawn):
-    paths = []
-    for i, dr in enumerate((0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)):
-        path = tmp_path / f"{i}.json"
-        write_json(path, {"kT": 0.2, "move_size": dr, "acceptance": 0.9 - dr, "acceptance_err": 0.01, "n": 64,
-                          "steps": 20})
-        paths.append(path)
+    paths = _study(tmp_path, [
+        {"system": "acceptance", "kT": 0.2, "move_size": dr, "acceptance": 0.9 - dr, "acceptance_err": 0.01,
+         "n": 64, "steps": 20}
+        for dr in (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)])
     figures.acceptance(paths, "x.png")
     fig = drawn[0]
     fig.canvas.draw()
@@ -204,10 +209,12 @@ def test_free_particle_comparison_is_visible(files, drawn, tmp_path):
     b = a.copy(deep=True)
     b["msd"] = a["msd"] * 1.01
     b["msd_block"] = a["msd_block"] * 1.01
-    save_dataset(tmp_path / "euler.nc", a.assign_attrs(run="free/euler"))
-    save_dataset(tmp_path / "baoab.nc", b.assign_attrs(run="free/baoab"))
-    figures.free_particle([tmp_path / "euler.nc", tmp_path / "baoab.nc"], "x.png", kT=1.0, friction=1.0,
-                          mass=1.0, dim=2, schemes=["euler", "baoab"])
+    for ds, scheme in ((a, "euler"), (b, "baoab")):
+        system = {"n": 64, "box": 100.0, "dim": 2, "seed": 1, "mass": 1.0, "kT": 1.0}
+        stage = {"method": "langevin", "scheme": scheme, "kT": 1.0, "friction": 1.0, "dt": 0.01}
+        record = provenance_record(f"free/{scheme}", setpoint("free", stage, {"kind": "ideal"}, system), {})
+        save_dataset(tmp_path / f"{scheme}.nc", ds.assign_attrs(config=json.dumps({"simulation": record})))
+    figures.free_particle([tmp_path / "euler.nc", tmp_path / "baoab.nc"], "x.png")
     top, bottom = drawn[0].axes
     assert bottom.get_yscale() == "linear"
     labels = [t.get_text() for t in bottom.get_legend().get_texts()]
@@ -223,6 +230,9 @@ def test_free_particle_comparison_is_visible(files, drawn, tmp_path):
 def test_every_report_figure_has_a_caption_of_its_own():
     rules = (REPO / "workflow" / "rules" / "figures.smk").read_text()
     captions = re.findall(r'report\(\s*([^,]+),\s*caption="([^"]+)"', rules)
+    # figure_outputs(name, caption, category) in common.smk: results/figures/<name>.png, ../report/<caption>.rst
+    captions += [(name, f"../report/{caption}.rst")
+                 for name, caption in re.findall(r'figure_outputs\(\s*"([^"]+)",\s*"([^"]+)"', rules)]
     assert len(captions) >= 10
     seen = {}
     for output, caption in captions:

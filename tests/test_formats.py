@@ -30,6 +30,7 @@ from simlib.io import (
     write_csv_sidecar,
 )
 from simlib.pipeline.postprocess import analyse_run, read_numbers, save_dataset, write_json
+from simlib.pipeline.runs import provenance_record, setpoint
 from simlib.pipeline.stages import run_stage
 
 gsd_hoomd = pytest.importorskip("gsd.hoomd", reason="gsd is a main dependency: pip install gsd")
@@ -55,16 +56,17 @@ def runs(tmp_path_factory):
     old = os.umask(0o022)
     try:
         md, mc = root / "md", root / "mc"
+        mc_system = {**SYSTEM, "polydispersity": 0.0}
         run_stage(LANGEVIN, LJ, SYSTEM, md / "state.nc", md / "thermo.nc", md / "trajectory.nc", log=_quiet,
-                  config={"test": "md"})
-        run_stage(MC, LJ, {**SYSTEM, "polydispersity": 0.0}, mc / "state.nc", mc / "thermo.nc",
-                  mc / "trajectory.nc", log=_quiet, config={"test": "mc"})
-        for run, labels in ((md, {"run": "md", "method": "langevin", "kT": 1.0, "n": 64, "system": "lj"}),
-                            (mc, {"run": "mc", "method": "metropolis", "kT": 1.0, "n": 64, "system": "mc"})):
+                  config=provenance_record("md", setpoint("lj", LANGEVIN, LJ, SYSTEM), {"test": "md"}))
+        run_stage(MC, LJ, mc_system, mc / "state.nc", mc / "thermo.nc",
+                  mc / "trajectory.nc", log=_quiet,
+                  config=provenance_record("mc", setpoint("mc", MC, LJ, mc_system), {"test": "mc"}))
+        for run, name in ((md, "md"), (mc, "mc")):
             row, datasets = analyse_run(run / "thermo.nc", run / "trajectory.nc",
                                         settings={"rdf": {"r_max": 5.0, "bins": 50},
                                                   "structure_factor": {"k_max": 8.0, "bins": 40}},
-                                        labels=labels)
+                                        expected_run=name)
             write_json(run / "analysis.json", row)
             for name, ds in datasets.items():
                 save_dataset(run / f"{name}.nc", ds)
@@ -122,7 +124,7 @@ def test_gsd_matches_the_simlib_trajectory(runs):
     last = load_gsd(runs / "md" / "trajectory.gsd")
     unwrapped_state = state.positions + state.images * state.box.lengths
     np.testing.assert_allclose(last["unwrapped"][-1, :, :2], unwrapped_state, atol=2e-5)
-    assert last["provenance"]["config"] == {"test": "md"}
+    assert last["provenance"]["config"]["config"] == {"test": "md"}
 
 
 def test_gsd_of_monte_carlo_counts_sweeps(runs):
@@ -303,7 +305,7 @@ def test_provenance_everywhere(runs):
     record = json.loads((runs / "md" / "analysis.json").read_text())
     assert all(k in record["provenance"] for k in needed)
     # the analysis records the simulation's config and its own settings
-    assert record["provenance"]["config"]["simulation"] == {"test": "md"}
+    assert record["provenance"]["config"]["simulation"]["config"] == {"test": "md"}
     assert "rdf" in record["provenance"]["config"]["analysis"]
     assert "provenance" not in read_numbers(runs / "md" / "analysis.json")
     sidecar = json.loads(csv_sidecar_path(runs / "summary.csv").read_text())
