@@ -201,7 +201,7 @@ def _move_particles(
         flags[i] = flag
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _velocity_and_drift(scheme, vk, fk, gk, dt, friction, inv_mass, noise_euler, c1, c2):
     """One velocity component's update and the position change it gives."""
     if scheme == EULER:

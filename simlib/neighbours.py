@@ -146,7 +146,7 @@ def build_list(x, box, r_list, neighbours, counts):
     return largest
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _insertion_sort_row(table, i, m):
     for a in range(1, m):
         value = table[i, a]
@@ -180,7 +180,7 @@ def _build_all_pairs(x, box, r_list, neighbours, counts):
             _insertion_sort_row(neighbours, i, count)
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def cell_of(x, i, box, ncell):
     """Flattened cell index of particle ``i`` (x-fastest)."""
     d = x.shape[1]
@@ -225,7 +225,7 @@ def sort_into_cells(x, box, ncell):
     return cell_start, cell_members, cell_index
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _around(c, m, ncell):
     """The ``m``-th of the 3^d cells around cell ``c`` (itself included)."""
     nx, ny = ncell[0], ncell[1]
@@ -317,7 +317,7 @@ def reference_cells(wref, box, ncell):
     return head, nxt, prv, cell
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _cell_push(i, c, head, nxt, prv):
     first = head[c]
     nxt[i] = first
@@ -327,7 +327,7 @@ def _cell_push(i, c, head, nxt, prv):
     head[c] = i
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _cell_pop(i, c, head, nxt, prv):
     if prv[i] >= 0:
         nxt[prv[i]] = nxt[i]
@@ -337,7 +337,7 @@ def _cell_pop(i, c, head, nxt, prv):
         prv[nxt[i]] = prv[i]
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _row_remove(table, counts, j, value):
     m = counts[j]
     a = 0
@@ -349,7 +349,7 @@ def _row_remove(table, counts, j, value):
         counts[j] = m - 1
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _row_insert(table, counts, j, value):
     m = counts[j]
     b = m - 1

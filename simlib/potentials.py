@@ -228,7 +228,7 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     return 0.5 * u_total, 0.5 * virial
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _particle_forces(i, x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
     if x.shape[1] == 3:
         fx, fy, fz, ui, wi = _particle_forces_3d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts)
@@ -244,7 +244,7 @@ def _particle_forces(i, x, diameters, box, kind, eps, r_cut, neighbours, counts,
 # The per-particle sums below are written once per dimension with scalar
 # coordinates: a loop over k or a helper taking array rows makes numba keep
 # array views (reference counting, bounds bookkeeping) inside the neighbour loop.
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _particle_forces_2d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     lx, ly = box[0], box[1]
     hx, hy = 0.5 * lx, 0.5 * ly
@@ -269,7 +269,7 @@ def _particle_forces_2d(i, x, diameters, box, kind, eps, r_cut, neighbours, coun
     return fx, fy, ui, wi
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def _particle_forces_3d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     lx, ly, lz = box[0], box[1], box[2]
     hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
@@ -344,7 +344,7 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
     return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts)
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """:func:`move_energy_change` in 2D with the trial position as scalars."""
     lx, ly = box[0], box[1]
@@ -377,7 +377,7 @@ def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighb
     return u_new - u_old
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """:func:`move_energy_change` in 3D with the trial position as scalars."""
     lx, ly, lz = box[0], box[1], box[2]
