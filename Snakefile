@@ -11,6 +11,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/scaling.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import wrap_coordinate
 from .neighbours import build_list
 from .potentials import energy_forces_list
@@ -99,8 +100,9 @@ class VelocityVerlet:
 def run_dynamics(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
     neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move,
+    parallel=False,
 ):
-    """Advance ``n_steps`` steps in place.
+    """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is valid for
     ``reference``. Returns ``(status, steps_done, U, W, builds, info)``: on
@@ -109,7 +111,7 @@ def run_dynamics(
     on ``NON_FINITE`` -1. Arrays are left mid-step when the status is not ``OK``; the
     caller restores a snapshot.
 
-    Every loop over particles runs in parallel (``prange``) and touches only its own
+    Every loop over particles can run in parallel (``prange``) and touches only its own
     particle; the decisions that need all particles (rebuild, blow-up) are taken from
     per-particle flags scanned in index order, so the result never depends on the
     number of threads.
@@ -128,10 +130,12 @@ def run_dynamics(
     flags = np.zeros(n, dtype=np.uint8)
     for s in range(n_steps):
         step = np.uint64(step0 + s)
-        _move_particles(
-            scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
-            noise_euler, c1, c2, half_skin2, max_move2, flags, False,
-        )
+        args = (scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+                noise_euler, c1, c2, half_skin2, max_move2, flags)
+        if parallel:
+            _move_parallel(*args, False)
+        else:
+            _move_serial(*args, False)
         rebuild = False
         for i in range(n):
             if flags[i] == _FLAG_TOO_FAST:
@@ -139,19 +143,19 @@ def run_dynamics(
             if flags[i] == _FLAG_FAR:
                 rebuild = True
         if rebuild:
-            needed = build_list(x, box, r_list, neighbours, counts)
+            needed = build_list(x, box, r_list, neighbours, counts, parallel)
             if needed > neighbours.shape[1]:
                 return LIST_OVERFLOW, s, u_total, virial, builds, needed
             _set_reference(x, images, box, reference)
             builds += 1
-        u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
+        u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, parallel)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, -1
         if scheme != EULER:
-            _move_particles(
-                scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
-                noise_euler, c1, c2, half_skin2, max_move2, flags, True,
-            )
+            if parallel:
+                _move_parallel(*args, True)
+            else:
+                _move_serial(*args, True)
     return OK, n_steps, u_total, virial, builds, 0
 
 
@@ -159,15 +163,12 @@ _FLAG_FAR = 1  # moved more than skin / 2 from the list reference
 _FLAG_TOO_FAST = 2  # moved more than max_move in one step (or not finite)
 
 
-@njit(parallel=True, cache=True)
-def _move_particles(
-    scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
-    noise_euler, c1, c2, half_skin2, max_move2, flags, kick_only,
-):
-    """One step's update of every particle, or (``kick_only``) the closing half kick
-    of BAOAB and velocity Verlet: one parallel loop, as each costs compile time."""
+def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+               noise_euler, c1, c2, half_skin2, max_move2, flags, kick_only):
+    """One step's update of every particle, or (``kick_only``) the closing half kick of
+    BAOAB and velocity Verlet. The body is written out in the loop: a helper taking
+    arrays would cost reference counting on every particle."""
     n, d = x.shape
-    three_d = d == 3
     for i in prange(n):
         if kick_only:
             for k in range(d):
@@ -179,7 +180,7 @@ def _move_particles(
         if scheme != VERLET:
             # counter (step, 2 i + call): the noise of particle i at a step never depends on N
             g0, g1 = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i))
-            if three_d:
+            if d == 3:
                 g2, _ = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1))
         move2 = 0.0
         disp2 = 0.0
@@ -199,6 +200,9 @@ def _move_particles(
         if not (move2 <= max_move2):
             flag = _FLAG_TOO_FAST
         flags[i] = flag
+
+
+_move_serial, _move_parallel = serial_and_parallel(_move_loop)
 
 
 @njit(forceinline=True, cache=True)

@@ -19,6 +19,7 @@ it was built (see :func:`simlib.potentials.energy_forces_list`).
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import min_image
 
 
@@ -125,18 +126,22 @@ def _cell_grid(box, r_list, n):
 
 
 @njit(cache=True)
-def build_list(x, box, r_list, neighbours, counts):
+def build_list(x, box, r_list, neighbours, counts, parallel=False):
     """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
 
     If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
-    (overflow) and must be rebuilt with more capacity. Rows are filled and sorted in
-    parallel (each particle writes only its own row), so the list is the same for any
-    thread count.
+    (overflow) and must be rebuilt with more capacity. With ``parallel`` the rows are
+    filled and sorted on numba's threads (each particle writes only its own row), so
+    the list is the same for any thread count.
     """
     n = x.shape[0]
     ncell, use_cells = _cell_grid(box, r_list, n)
     if use_cells:
-        _build_cells(x, box, r_list, ncell, neighbours, counts)
+        cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
+        if parallel:
+            _build_cells_parallel(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+        else:
+            _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
     else:
         _build_all_pairs(x, box, r_list, neighbours, counts)
     largest = 0
@@ -146,7 +151,7 @@ def build_list(x, box, r_list, neighbours, counts):
     return largest
 
 
-@njit(forceinline=True, cache=True)
+@njit(inline="always", cache=True)
 def _insertion_sort_row(table, i, m):
     for a in range(1, m):
         value = table[i, a]
@@ -180,7 +185,7 @@ def _build_all_pairs(x, box, r_list, neighbours, counts):
             _insertion_sort_row(neighbours, i, count)
 
 
-@njit(forceinline=True, cache=True)
+@njit(inline="always", cache=True)
 def cell_of(x, i, box, ncell):
     """Flattened cell index of particle ``i`` (x-fastest)."""
     d = x.shape[1]
@@ -226,33 +231,35 @@ def sort_into_cells(x, box, ncell):
 
 
 @njit(forceinline=True, cache=True)
-def _around(c, m, ncell):
-    """The ``m``-th of the 3^d cells around cell ``c`` (itself included)."""
-    nx, ny = ncell[0], ncell[1]
+def _around(c, m, nx, ny, nz):
+    """The ``m``-th of the 3^d cells around cell ``c`` (itself included); ``nz = 0`` in 2D.
+
+    Scalar arguments: an array argument would cost reference counting on every call."""
     cx = c % nx
     cy = (c // nx) % ny
     xc = (cx + m % 3 - 1 + nx) % nx
     yc = (cy + (m // 3) % 3 - 1 + ny) % ny
-    if ncell.size == 3:
-        nz = ncell[2]
+    if nz > 0:
         cz = c // (nx * ny)
         zc = (cz + m // 9 - 1 + nz) % nz
         return xc + nx * (yc + ny * zc)
     return xc + nx * yc
 
 
-@njit(parallel=True, cache=True)
-def _build_cells(x, box, r_list, ncell, neighbours, counts):
+def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
+    """Fill and sort every row from the 3^d cells around its particle. Particles are
+    taken in cell order, which keeps the positions read by neighbours in cache; the body
+    is written out in the loop (a helper taking arrays costs reference counting)."""
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
     width = 27 if d == 3 else 9
+    nx, ny = ncell[0], ncell[1]
+    nz = ncell[2] if d == 3 else 0
     lx, ly = box[0], box[1]
     hx, hy = 0.5 * lx, 0.5 * ly
     lz = box[2] if d == 3 else 1.0
     hz = 0.5 * lz
-    # cell order keeps the positions read by neighbouring particles in cache
     for mi in prange(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
@@ -260,7 +267,7 @@ def _build_cells(x, box, r_list, ncell, neighbours, counts):
         c = cell_index[i]
         count = 0
         for a in range(width):
-            nc = _around(c, a, ncell)
+            nc = _around(c, a, nx, ny, nz)
             for m in range(cell_start[nc], cell_start[nc + 1]):
                 j = cell_members[m]
                 dx = min_image(xi - x[j, 0], lx, hx)
@@ -275,7 +282,16 @@ def _build_cells(x, box, r_list, ncell, neighbours, counts):
                     count += 1
         counts[i] = count
         if count <= capacity:
-            _insertion_sort_row(neighbours, i, count)
+            for a in range(1, count):
+                value = neighbours[i, a]
+                b = a - 1
+                while b >= 0 and neighbours[i, b] > value:
+                    neighbours[i, b + 1] = neighbours[i, b]
+                    b -= 1
+                neighbours[i, b + 1] = value
+
+
+_build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
 
 
 # -- single-particle re-listing (Monte Carlo) -------------------------------------------
@@ -387,7 +403,7 @@ def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell
             cell[i] = c
         width = 27 if d == 3 else 9
         for a in range(width):
-            j = head[_around(c, a, ncell)]
+            j = head[_around(c, a, ncell[0], ncell[1], ncell[2] if d == 3 else 0)]
             while j >= 0:
                 dx = min_image(xi - wref[j, 0], lx, hx)
                 dy = min_image(yi - wref[j, 1], ly, hy)

@@ -31,6 +31,7 @@ from math import comb
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import min_image
 
 SOFT12 = 0
@@ -202,24 +203,24 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     return u_total, virial
 
 
-@njit(parallel=True, cache=True)
-def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces):
+@njit(cache=True)
+def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False):
     """Energies and forces from a full neighbour list (every pair appears twice).
 
     Each particle's force is summed over its own neighbours in ascending index
     order, so the result is a deterministic function of the positions alone: it
-    does not depend on when the list was built. The loop over particles runs in
-    parallel (numba ``prange``); per-particle energies and virials are reduced in
-    index order afterwards, so every thread count gives the same bits. Returns
-    ``(U, W)`` as :func:`energy_forces_all_pairs`.
+    does not depend on when the list was built. With ``parallel`` the loop over
+    particles runs on numba's threads (``prange``); per-particle energies and virials
+    are reduced in index order afterwards, so every thread count gives the same bits
+    as the serial loop. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
-    n, d = x.shape
+    n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
-    # the parallel body is one call: numba re-types a parallel loop's body, at a
-    # compile-time cost that grows with the code inside it
-    for i in prange(n):
-        _particle_forces(i, x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    if parallel:
+        _forces_parallel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    else:
+        _forces_serial(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -228,74 +229,50 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     return 0.5 * u_total, 0.5 * virial
 
 
-@njit(forceinline=True, cache=True)
-def _particle_forces(i, x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
-    if x.shape[1] == 3:
-        fx, fy, fz, ui, wi = _particle_forces_3d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts)
-        forces[i, 2] = fz
-    else:
-        fx, fy, ui, wi = _particle_forces_2d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts)
-    forces[i, 0] = fx
-    forces[i, 1] = fy
-    u_part[i] = ui
-    w_part[i] = wi
-
-
-# The per-particle sums below are written once per dimension with scalar
-# coordinates: a loop over k or a helper taking array rows makes numba keep
-# array views (reference counting, bounds bookkeeping) inside the neighbour loop.
-@njit(forceinline=True, cache=True)
-def _particle_forces_2d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts):
+def _forces_loop(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
+    # the body is written out here, not in a helper taking arrays: a helper's array
+    # arguments cost reference counting (atomic increments) on every particle
+    n, d = x.shape
+    three_d = d == 3
     lx, ly = box[0], box[1]
     hx, hy = 0.5 * lx, 0.5 * ly
+    lz = box[2] if three_d else 1.0
+    hz = 0.5 * lz
     rc2 = r_cut * r_cut
-    xi, yi = x[i, 0], x[i, 1]
-    ai = diameters[i]
-    fx = 0.0
-    fy = 0.0
-    ui = 0.0
-    wi = 0.0
-    for jj in range(counts[i]):
-        j = neighbours[i, jj]
-        dx = min_image(xi - x[j, 0], lx, hx)
-        dy = min_image(yi - x[j, 1], ly, hy)
-        r2 = dx * dx + dy * dy
-        if r2 < rc2:
-            u, fr = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
-            ui += u
-            wi += fr * r2
-            fx += fr * dx
-            fy += fr * dy
-    return fx, fy, ui, wi
+    for i in prange(n):
+        xi, yi = x[i, 0], x[i, 1]
+        zi = x[i, 2] if three_d else 0.0
+        ai = diameters[i]
+        fx = 0.0
+        fy = 0.0
+        fz = 0.0
+        ui = 0.0
+        wi = 0.0
+        for jj in range(counts[i]):
+            j = neighbours[i, jj]
+            dx = min_image(xi - x[j, 0], lx, hx)
+            dy = min_image(yi - x[j, 1], ly, hy)
+            r2 = dx * dx + dy * dy
+            dz = 0.0
+            if three_d:
+                dz = min_image(zi - x[j, 2], lz, hz)
+                r2 += dz * dz
+            if r2 < rc2:
+                u, fr = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
+                ui += u
+                wi += fr * r2
+                fx += fr * dx
+                fy += fr * dy
+                fz += fr * dz
+        forces[i, 0] = fx
+        forces[i, 1] = fy
+        if three_d:
+            forces[i, 2] = fz
+        u_part[i] = ui
+        w_part[i] = wi
 
 
-@njit(forceinline=True, cache=True)
-def _particle_forces_3d(i, x, diameters, box, kind, eps, r_cut, neighbours, counts):
-    lx, ly, lz = box[0], box[1], box[2]
-    hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
-    rc2 = r_cut * r_cut
-    xi, yi, zi = x[i, 0], x[i, 1], x[i, 2]
-    ai = diameters[i]
-    fx = 0.0
-    fy = 0.0
-    fz = 0.0
-    ui = 0.0
-    wi = 0.0
-    for jj in range(counts[i]):
-        j = neighbours[i, jj]
-        dx = min_image(xi - x[j, 0], lx, hx)
-        dy = min_image(yi - x[j, 1], ly, hy)
-        dz = min_image(zi - x[j, 2], lz, hz)
-        r2 = dx * dx + dy * dy
-        r2 += dz * dz
-        if r2 < rc2:
-            u, fr = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
-            ui += u
-            wi += fr * r2
-            fx += fr * dx
-            fy += fr * dy
-            fz += fr * dz
-    return fx, fy, fz, ui, wi
+_forces_serial, _forces_parallel = serial_and_parallel(_forces_loop)
 
 
 @njit(cache=True)
@@ -344,7 +321,7 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
     return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts)
 
 
-@njit(forceinline=True, cache=True)
+@njit(inline="always", cache=True)
 def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """:func:`move_energy_change` in 2D with the trial position as scalars."""
     lx, ly = box[0], box[1]
@@ -377,7 +354,7 @@ def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighb
     return u_new - u_old
 
 
-@njit(forceinline=True, cache=True)
+@njit(inline="always", cache=True)
 def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """:func:`move_energy_change` in 3D with the trial position as scalars."""
     lx, ly, lz = box[0], box[1], box[2]
