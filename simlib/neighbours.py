@@ -14,6 +14,10 @@ and :meth:`NeighbourList.build` grows the storage and builds again.
 
 The skin changes cost only: forces summed over the list do not depend on when
 it was built (see :func:`simlib.potentials.energy_forces_list`).
+
+Monte Carlo does not rebuild globally: each particle has its own list reference and a
+particle that strays more than ``skin / 2`` from it is re-listed alone
+(:func:`relist_particle`), so the cost per trial move does not grow with N.
 """
 
 import numpy as np
