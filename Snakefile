@@ -12,6 +12,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/validation.smk"
+include: "workflow/rules/scaling.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -1,104 +1,229 @@
-"""Engine benchmark: throughput, scaling with N, compile/load time and peak memory.
+"""Engine benchmark: simlib against the C++ reference and LAMMPS, measured in one run.
 
 Run from the repository root::
 
-    python -m bench.engine            # full table (about 10 minutes on 2 cores)
-    python -m bench.engine --quick    # N = 1024 and 16384 only
+    python -m bench.engine                  # N = 1024: ratios vs C++ (and LAMMPS), compile time
+    python -m bench.engine --repeats 5      # more repeats (best of N per code)
 
-Prints a table and writes ``results/bench/engine.json``. Each measurement runs in
-its own subprocess so that peak memory (max RSS) is per case. Systems: 2D, density
-0.64 (the course's N = 1024, L = 40). Large systems start from a quench with a
-smaller dt (0.002) because the course's quench (dt = 0.01, T = 5) blows up for
-N >~ 2.6e5: the fastest particle's speed grows with ln N.
+Machines differ from one day to the next and this one is shared, so only ratios measured
+in the same run mean anything. Every code (simlib Langevin / NVE / Metropolis, the C++
+reference ``../shared/bench/ref_sim.cpp`` built with ``g++ -O3 -march=native``, LAMMPS
+``lmp`` with ``../shared/bench/in.lj2d``) runs in its own process, the codes are
+interleaved and repeated, and the best rate of each code is kept. A code whose program
+is missing (no g++, no reference source, no ``lmp``) is skipped with a note.
+
+System: the course's 2D LJ disks (r_c = 2.5, shifted), density 0.64, melted at T = 5
+(untimed), timed at T = 0.2: Langevin (course Euler step, dt = 0.01), NVE (dt = 0.002),
+Metropolis (dr = 0.15). Rates are particle-steps/s (MD) or trial moves/s (MC).
+
+Prints a table and writes ``results/bench/engine.json``. :func:`measure_codes` is
+shared with the ``scaling`` Snakemake target (``workflow/scripts/scaling.py``).
 """
 
 import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-CASES_FULL = [1024, 16384, 262144, 1_000_000]
-CASES_QUICK = [1024, 16384]
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_BENCH = Path(os.environ.get("SIMLIB_REF_DIR", ROOT.parent / "shared" / "bench"))
+DENSITY = 0.64
 
 
-def measure(kind, n, target_seconds=3.0):
+def quench_dt(n):
+    """The course's quench (T = 5) at dt = 0.01 blows up for N >~ 2.6e5; the reference
+    programs use dt = 0.002 above N = 65536, and so does the benchmark."""
+    return 0.01 if n <= 65536 else 0.002
+
+
+# -- simlib (one measurement per subprocess) ------------------------------------------------
+def measure(kind, n, threads=1, target_seconds=2.0):
     """Run in a subprocess: one measurement, printed as JSON."""
     import resource
 
+    import numba
     import numpy as np
 
     import simlib
 
-    side = float(np.sqrt(n / 0.64))
+    numba.set_num_threads(threads)
+    side = float(np.sqrt(n / DENSITY))
     box = simlib.Box.cube(side, 2)
     state = simlib.initial_state(n, box, seed=1)
-    if kind == "soft_nve":
-        pot = simlib.Potential("soft12", r_cut=3.0)
-    else:
-        pot = simlib.Potential("lj", r_cut=2.5)
-    quench_dt = 0.01 if n <= 65536 else 0.002
-    warm_steps = max(20, int(2e6 // n))
-    simlib.Simulation(state, pot, simlib.Langevin(kT=5.0, dt=quench_dt)).run(warm_steps)
-    if kind == "lj_langevin":
+    pot = simlib.Potential("lj", r_cut=2.5)
+    warm_steps = max(20, min(1000, int(4e6 // n)))
+    simlib.Simulation(state, pot, simlib.Langevin(kT=5.0, dt=quench_dt(n))).run(warm_steps)
+    if kind == "langevin":
         sim = simlib.Simulation(state, pot, simlib.Langevin(kT=0.2, dt=0.01))
-    elif kind == "soft_langevin":
-        sim = simlib.Simulation(state, pot, simlib.Langevin(kT=0.9, dt=0.01))
-    elif kind == "soft_nve":
-        simlib.Simulation(state, pot, simlib.Langevin(kT=0.9, dt=0.005)).run(warm_steps)
-        sim = simlib.Simulation(state, pot, simlib.VelocityVerlet(dt=0.001))
-    elif kind == "lj_nve":
+    elif kind == "nve":
+        simlib.Simulation(state, pot, simlib.Langevin(kT=0.2, dt=0.005)).run(warm_steps)
         sim = simlib.Simulation(state, pot, simlib.VelocityVerlet(dt=0.002))
-    elif kind == "lj_mc":
+    elif kind == "mc":
         sim = simlib.Simulation(state, pot, simlib.Metropolis(kT=0.2, move_size=0.15))
     else:
         raise ValueError(kind)
-    sim.run(2)
-    steps, done = 2, 0
+    sim.run(1)
+    steps, done = 1, 0
     t0 = time.perf_counter()
-    cpu0 = time.process_time()
     elapsed = 0.0
     while elapsed < target_seconds:
         sim.run(steps)
         done += steps
         elapsed = time.perf_counter() - t0
-        steps = min(steps * 2, max(2, int(steps * target_seconds / max(elapsed, 1e-3))))
-    cpu = time.process_time() - cpu0
+        steps = max(1, min(steps * 2, int(steps * (target_seconds - elapsed) / max(elapsed, 1e-3))))
     rate = done * n / elapsed
-    result = {
-        "kind": kind,
-        "n": n,
-        "steps": done,
-        "seconds": elapsed,
-        "cpu_seconds": cpu,
-        "rate": rate,
-        "ns_per_particle_step": 1e9 / rate,
+    print(json.dumps({
+        "code": "simlib", "kind": kind, "n": n, "threads": threads, "steps": done,
+        "seconds": elapsed, "rate": rate, "ns_per_particle_step": 1e9 / rate,
         "list_builds_per_step": sim.state.list_builds / max(1, sim.state.step - sim.state.step_origin),
         "neighbours_per_particle": float(sim.nlist.counts.mean()),
-        "skin": sim.skin,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    }
-    if kind == "lj_mc":
-        result["acceptance"] = sim.thermo()["acceptance"]
-    print(json.dumps(result))
+    }))
 
 
-def run_case(kind, n, env=None):
+def run_simlib(kind, n, threads=1, target_seconds=2.0):
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(max(threads, 1)), PYTHONPATH=str(ROOT))
     out = subprocess.run(
-        [sys.executable, "-m", "bench.engine", "--case", kind, str(n)],
-        capture_output=True, text=True, env=env, check=False,
+        [sys.executable, "-m", "bench.engine", "--case", kind, str(n), str(threads), str(target_seconds)],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(f"case {kind} N={n} failed:\n{out.stderr[-2000:]}")
+        raise RuntimeError(f"simlib {kind} N={n} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# -- C++ reference ------------------------------------------------------------------------------
+def build_reference(workdir):
+    """Compile ref_sim.cpp into ``workdir``; return the binary, or None with a note."""
+    source = SHARED_BENCH / "ref_sim.cpp"
+    compiler = shutil.which("g++")
+    if not source.exists() or compiler is None:
+        print(f"note: C++ reference skipped ({'no ' + str(source) if not source.exists() else 'no g++'})")
+        return None
+    binary = Path(workdir) / "ref_sim"
+    subprocess.run([compiler, "-O3", "-march=native", "-std=c++17", "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+def run_reference(binary, kind, n, target_seconds=2.0, rate_guess=None):
+    mode = "mc" if kind == "mc" else "md"
+    guess = rate_guess or (1e6 if mode == "mc" else 3e6)
+    steps = max(2, int(target_seconds * guess / n))
+    side = (n / DENSITY) ** 0.5
+    skin = "1.0" if mode == "mc" else "0.4"
+    out = subprocess.run([str(binary), mode, str(n), repr(side), str(steps), "0.2", skin],
+                         capture_output=True, text=True, check=True)
+    fields = out.stdout.split()
+    rate = float(fields[4])
+    return {"code": "c++", "kind": kind, "n": n, "threads": 1, "steps": steps, "seconds": float(fields[3]),
+            "rate": rate, "ns_per_particle_step": 1e9 / rate, "rebuilds": int(fields[6])}
+
+
+# -- LAMMPS ---------------------------------------------------------------------------------------
+def find_lammps():
+    lmp = os.environ.get("SIMLIB_LMP") or shutil.which("lmp")
+    if lmp is None:
+        print("note: LAMMPS skipped (no `lmp` on PATH; set SIMLIB_LMP to its path)")
+        return None
+    if not (SHARED_BENCH / "in.lj2d").exists():
+        print(f"note: LAMMPS skipped (no {SHARED_BENCH / 'in.lj2d'})")
+        return None
+    return lmp
+
+
+def run_lammps(lmp, n, workdir, target_seconds=2.0, rate_guess=None):
+    side = max(2, round(n**0.5))
+    n_atoms = side * side
+    steps = max(2, int(target_seconds * (rate_guess or 3e6) / n_atoms))
+    melt = max(20, min(1000, int(4e6 // n_atoms)))
+    log = Path(workdir) / f"log.lammps.{n_atoms}"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    lib = Path(lmp).resolve().parent.parent / "lib"
+    if lib.is_dir():  # the PyPI wheel's MPI library lives in the venv's lib/
+        env["LD_LIBRARY_PATH"] = f"{lib}:{env.get('LD_LIBRARY_PATH', '')}"
+    subprocess.run(
+        [lmp, "-in", str(SHARED_BENCH / "in.lj2d"), "-var", "n", str(side), "-var", "steps", str(steps),
+         "-var", "melt", str(melt), "-var", "dt0", str(quench_dt(n_atoms)), "-screen", "none", "-log", str(log)],
+        capture_output=True, text=True, check=True, cwd=workdir, env=env,
+    )
+    loops = re.findall(r"Loop time of ([0-9.eE+-]+) on", log.read_text())
+    seconds = float(loops[-1])
+    rate = n_atoms * steps / seconds
+    return {"code": "lammps", "kind": "langevin", "n": n_atoms, "threads": 1, "steps": steps,
+            "seconds": seconds, "rate": rate, "ns_per_particle_step": 1e9 / rate}
+
+
+# -- one run of every code --------------------------------------------------------------------------
+def measure_codes(sizes, kinds=("langevin", "nve", "mc"), threads=(1,), repeats=3, target_seconds=2.0,
+                  reference=True, lammps=True, log=print):
+    """Interleave every code at every size ``repeats`` times; return all rows.
+
+    Each row is one process run; ``best_rows`` keeps the best rate per code.
+    """
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        binary = build_reference(work) if reference else None
+        lmp = find_lammps() if lammps else None
+        for n in sizes:
+            for rep in range(repeats):
+                jobs = [("simlib", k, t) for k in kinds for t in threads]
+                if binary is not None:
+                    jobs += [("c++", k, 1) for k in kinds if k in ("langevin", "mc")]
+                if lmp is not None and "langevin" in kinds:
+                    jobs.append(("lammps", "langevin", 1))
+                for code, kind, t in jobs:
+                    guess = _best_rate(rows, code, kind, n, t)
+                    if code == "simlib":
+                        row = run_simlib(kind, n, t, target_seconds)
+                    elif code == "c++":
+                        row = run_reference(binary, kind, n, target_seconds, guess)
+                    else:
+                        row = run_lammps(lmp, n, work, target_seconds, guess)
+                    row["repeat"] = rep
+                    rows.append(row)
+                    log(f"  {code:7s} {kind:9s} N={row['n']:>8d} threads={t} rep {rep}: {row['rate']:.3e}/s")
+    return rows
+
+
+def _best_rate(rows, code, kind, n, threads):
+    rates = [r["rate"] for r in rows if (r["code"], r["kind"], r["threads"]) == (code, kind, threads)
+             and abs(r["n"] - n) <= 0.01 * n]
+    return max(rates) if rates else None
+
+
+def best_rows(rows):
+    """Best-of-N rate per (code, kind, N, threads)."""
+    best = {}
+    for r in rows:
+        key = (r["code"], r["kind"], r["n"], r["threads"])
+        if key not in best or r["rate"] > best[key]["rate"]:
+            best[key] = r
+    return sorted(best.values(), key=lambda r: (r["kind"], r["n"], r["code"], r["threads"]))
+
+
+def ratios(best):
+    """simlib rate / other code's rate, same kind and (nearly) same N, one thread each."""
+    out = []
+    for r in best:
+        if r["code"] != "simlib":
+            continue
+        for o in best:
+            if o["code"] != "simlib" and o["kind"] in (r["kind"], "langevin" if r["kind"] == "nve" else None) \
+                    and abs(o["n"] - r["n"]) <= 0.01 * r["n"]:
+                out.append({"kind": r["kind"], "n": r["n"], "threads": r["threads"], "versus": f"{o['code']} {o['kind']}",
+                            "ratio": r["rate"] / o["rate"]})
+    return out
+
+
 def compile_times():
-    """Cold compile (empty numba cache) and cached load, for a small Langevin + MC run."""
+    """Cold compile (empty numba cache) and cached load, for Langevin, NVE and MC runs."""
     code = (
         "import time; t=time.perf_counter(); import simlib; "
         "s=simlib.initial_state(64, simlib.Box.cube(12.0, 2), seed=1); "
@@ -109,7 +234,7 @@ def compile_times():
         "print(time.perf_counter()-t)"
     )
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
         times = []
         for _ in range(2):
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
@@ -117,45 +242,47 @@ def compile_times():
     return {"cold_compile_seconds": times[0], "cached_load_seconds": times[1]}
 
 
-TARGETS = {"lj_langevin": 5.0e6, "lj_mc": 1.7e6}
+def cpu_model():
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or "unknown"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="only N = 1024 and 16384")
-    parser.add_argument("--case", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per code (best of N is kept)")
+    parser.add_argument("--n", type=int, default=1024, help="number of particles")
+    parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per run")
+    parser.add_argument("--no-compile", action="store_true", help="skip the cold-compile measurement")
+    parser.add_argument("--case", nargs=4, metavar=("KIND", "N", "THREADS", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--output", default="results/bench/engine.json")
     args = parser.parse_args(argv)
     if args.case:
-        measure(args.case[0], int(args.case[1]))
+        measure(args.case[0], int(args.case[1]), int(args.case[2]), float(args.case[3]))
         return 0
-    sizes = CASES_QUICK if args.quick else CASES_FULL
-    rows = []
-    for kind in ("lj_langevin", "soft_langevin", "lj_nve", "soft_nve"):
-        rows.append(run_case(kind, 1024))
-    for n in sizes:
-        if n != 1024:
-            rows.append(run_case("lj_langevin", n))
-        rows.append(run_case("lj_mc", n))
-    compile_info = compile_times()
-    print(f"{'case':<15}{'N':>9}{'rate [/s]':>12}{'ns/ptcl-step':>14}{'builds/step':>13}{'nbrs':>7}{'peak MB':>9}")
-    for r in rows:
-        print(
-            f"{r['kind']:<15}{r['n']:>9}{r['rate']:>12.3g}{r['ns_per_particle_step']:>14.1f}"
-            f"{r['list_builds_per_step']:>13.3f}{r['neighbours_per_particle']:>7.1f}{r['peak_memory_mb']:>9.0f}"
-        )
-    print(f"cold compile {compile_info['cold_compile_seconds']:.1f} s, cached load {compile_info['cached_load_seconds']:.1f} s")
-    for kind, target in TARGETS.items():
-        base = next(r for r in rows if r["kind"] == kind and r["n"] == 1024)
-        print(f"{kind} N=1024: {base['rate']:.3g}/s, target {target:.3g}/s ({base['rate'] / target:.0%})")
-        by_n = [r for r in rows if r["kind"] == kind]
-        costs = [r["ns_per_particle_step"] for r in by_n]
-        print(f"  cost per particle-step from N={by_n[0]['n']} to {by_n[-1]['n']}: max/min = {max(costs) / min(costs):.2f}")
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    rows = measure_codes([args.n], repeats=args.repeats, target_seconds=args.seconds)
+    best = best_rows(rows)
+    print(f"\nbest of {args.repeats} per code:")
+    print(f"{'code':<8}{'kind':<10}{'N':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}")
+    for r in best:
+        print(f"{r['code']:<8}{r['kind']:<10}{r['n']:>8}{r['rate']:>12.3e}{r['ns_per_particle_step']:>14.1f}")
+    print("\nratios (simlib / other, > 1 means simlib is faster):")
+    ratio_rows = ratios(best)
+    for q in ratio_rows:
+        print(f"  simlib {q['kind']:<9} N={q['n']:<7} vs {q['versus']:<16} {q['ratio']:.2f}")
+    compile_info = {} if args.no_compile else compile_times()
+    if compile_info:
+        print(f"cold compile {compile_info['cold_compile_seconds']:.1f} s, "
+              f"cached load {compile_info['cached_load_seconds']:.1f} s")
     report = {
-        "machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(), "platform": platform.platform()},
-        "rows": rows,
-        **compile_info,
-        "targets": TARGETS,
+        "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "load_average": os.getloadavg()[0]},
+        "rows": rows, "best": best, "ratios": ratio_rows, **compile_info,
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=1) + "\n")

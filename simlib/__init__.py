@@ -15,6 +15,13 @@ from ._cache import configure as _configure_cache
 
 _configure_cache()  # before any kernel module is imported
 
+import numba as _numba  # noqa: E402
+
+# one thread per process unless asked for more (numba.set_num_threads, a rule's
+# `threads:`): `snakemake --cores 8` then runs eight single-threaded jobs side by side.
+# Results do not depend on the thread count, only the speed does.
+_numba.set_num_threads(1)
+
 from .configurations import initial_state, lattice_positions, polydisperse_diameters  # noqa: E402
 from .geometry import Box  # noqa: E402
 from .integrators import Langevin, VelocityVerlet  # noqa: E402

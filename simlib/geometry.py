@@ -87,7 +87,7 @@ def _wrap(x, img, box):
             img[i, k] += shift
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def wrap_coordinate(x, length):
     """``(x', n)`` with ``x' = x - n L`` in ``[0, L)``; ``n`` is the image shift (int64)."""
     if 0.0 <= x < length:
@@ -103,7 +103,7 @@ def wrap_coordinate(x, length):
     return x, np.int64(shift)
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def min_image(dx, length, half_length):
     """Minimum-image component of ``dx = x_i - x_j`` for two *wrapped* coordinates.
 

@@ -13,8 +13,9 @@ Langevin equation (course, zeta = friction, m = mass):
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import wrap_coordinate
 from .neighbours import build_list
 from .potentials import energy_forces_list
@@ -99,17 +100,23 @@ class VelocityVerlet:
 def run_dynamics(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
     neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move,
+    parallel=False,
 ):
-    """Advance ``n_steps`` steps in place.
+    """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is valid for
     ``reference``. Returns ``(status, steps_done, U, W, builds, info)``: on
     ``LIST_OVERFLOW`` ``info`` is the capacity needed, on ``TOO_FAST`` the particle
-    that moved more than ``max_move`` in one step, on ``NON_FINITE`` -1. Arrays are
-    left mid-step when the status is not ``OK``; the caller restores a snapshot.
+    that moved more than ``max_move`` in one step (the lowest index if several did),
+    on ``NON_FINITE`` -1. Arrays are left mid-step when the status is not ``OK``; the
+    caller restores a snapshot.
+
+    Every loop over particles can run in parallel (``prange``) and touches only its own
+    particle; the decisions that need all particles (rebuild, blow-up) are taken from
+    per-particle flags scanned in index order, so the result never depends on the
+    number of threads.
     """
     n, d = x.shape
-    three_d = d == 3
     half_skin2 = 0.25 * skin * skin
     max_move2 = max_move * max_move
     inv_mass = 1.0 / mass
@@ -120,54 +127,103 @@ def run_dynamics(
     u_total = 0.0
     virial = 0.0
     builds = 0
-    g = np.empty(4)
+    flags = np.zeros(n, dtype=np.uint8)
     for s in range(n_steps):
         step = np.uint64(step0 + s)
+        args = (scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+                noise_euler, c1, c2, half_skin2, max_move2, flags)
+        if parallel:
+            _move_parallel(*args, False)
+        else:
+            _move_serial(*args, False)
         rebuild = False
         for i in range(n):
-            if scheme != VERLET:
-                # counter (step, 2 i + call): the noise of particle i at a step never depends on N
-                g[0], g[1] = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i))
-                if three_d:
-                    g[2], g[3] = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1))
-            move2 = 0.0
-            disp2 = 0.0
-            for k in range(d):
-                if scheme == EULER:
-                    v[i, k] += ((-friction * v[i, k] + f[i, k]) * dt + noise_euler * g[k]) * inv_mass
-                    dx = v[i, k] * dt
-                elif scheme == BAOAB:
-                    v[i, k] += 0.5 * dt * f[i, k] * inv_mass
-                    dx = 0.5 * dt * v[i, k]
-                    v[i, k] = c1 * v[i, k] + c2 * g[k]
-                    dx += 0.5 * dt * v[i, k]
-                else:
-                    v[i, k] += 0.5 * dt * f[i, k] * inv_mass
-                    dx = v[i, k] * dt
-                move2 += dx * dx
-                xk, shift = wrap_coordinate(x[i, k] + dx, box[k])
-                images[i, k] += shift
-                x[i, k] = xk
-                delta = xk + images[i, k] * box[k] - reference[i, k]
-                disp2 += delta * delta
-            if not (move2 <= max_move2):
+            if flags[i] == _FLAG_TOO_FAST:
                 return TOO_FAST, s, u_total, virial, builds, i
-            if disp2 > half_skin2:
+            if flags[i] == _FLAG_FAR:
                 rebuild = True
         if rebuild:
-            needed = build_list(x, box, r_list, neighbours, counts)
+            needed = build_list(x, box, r_list, neighbours, counts, parallel)
             if needed > neighbours.shape[1]:
                 return LIST_OVERFLOW, s, u_total, virial, builds, needed
-            for i in range(n):
-                for k in range(d):
-                    reference[i, k] = x[i, k] + images[i, k] * box[k]
+            _set_reference(x, images, box, reference)
             builds += 1
-        u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
+        u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, parallel)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, -1
         if scheme != EULER:
-            for i in range(n):
-                for k in range(d):
-                    v[i, k] += 0.5 * dt * f[i, k] * inv_mass
+            if parallel:
+                _move_parallel(*args, True)
+            else:
+                _move_serial(*args, True)
     return OK, n_steps, u_total, virial, builds, 0
 
+
+_FLAG_FAR = 1  # moved more than skin / 2 from the list reference
+_FLAG_TOO_FAST = 2  # moved more than max_move in one step (or not finite)
+
+
+def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+               noise_euler, c1, c2, half_skin2, max_move2, flags, kick_only):
+    """One step's update of every particle, or (``kick_only``) the closing half kick of
+    BAOAB and velocity Verlet. The body is written out in the loop: a helper taking
+    arrays would cost reference counting on every particle."""
+    n, d = x.shape
+    for i in prange(n):
+        if kick_only:
+            for k in range(d):
+                v[i, k] += 0.5 * dt * f[i, k] * inv_mass
+            continue
+        g0 = 0.0
+        g1 = 0.0
+        g2 = 0.0
+        if scheme != VERLET:
+            # counter (step, 2 i + call): the noise of particle i at a step never depends on N
+            g0, g1 = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i))
+            if d == 3:
+                g2, _ = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1))
+        move2 = 0.0
+        disp2 = 0.0
+        for k in range(d):
+            gk = g0 if k == 0 else (g1 if k == 1 else g2)
+            vk, dx = _velocity_and_drift(scheme, v[i, k], f[i, k], gk, dt, friction, inv_mass, noise_euler, c1, c2)
+            v[i, k] = vk
+            move2 += dx * dx
+            xk, shift = wrap_coordinate(x[i, k] + dx, box[k])
+            images[i, k] += shift
+            x[i, k] = xk
+            delta = xk + images[i, k] * box[k] - reference[i, k]
+            disp2 += delta * delta
+        flag = 0
+        if disp2 > half_skin2:
+            flag = _FLAG_FAR
+        if not (move2 <= max_move2):
+            flag = _FLAG_TOO_FAST
+        flags[i] = flag
+
+
+_move_serial, _move_parallel = serial_and_parallel(_move_loop)
+
+
+@njit(forceinline=True, cache=True)
+def _velocity_and_drift(scheme, vk, fk, gk, dt, friction, inv_mass, noise_euler, c1, c2):
+    """One velocity component's update and the position change it gives."""
+    if scheme == EULER:
+        vk += ((-friction * vk + fk) * dt + noise_euler * gk) * inv_mass
+        return vk, vk * dt
+    if scheme == BAOAB:
+        vk += 0.5 * dt * fk * inv_mass
+        dx = 0.5 * dt * vk
+        vk = c1 * vk + c2 * gk
+        dx += 0.5 * dt * vk
+        return vk, dx
+    vk += 0.5 * dt * fk * inv_mass
+    return vk, vk * dt
+
+
+@njit(cache=True)
+def _set_reference(x, images, box, reference):
+    n, d = x.shape
+    for i in range(n):
+        for k in range(d):
+            reference[i, k] = x[i, k] + images[i, k] * box[k]

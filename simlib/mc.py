@@ -15,8 +15,8 @@ from numba import njit
 
 from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
-from .neighbours import build_list
-from .potentials import move_energy_change
+from .neighbours import _cell_grid, reference_cells, relist_particle
+from .potentials import move_energy_change_2d, move_energy_change_3d
 from .rng import STREAM_METROPOLIS, uniform_pair
 
 
@@ -48,54 +48,89 @@ def run_metropolis(
 ):
     """Advance ``n_sweeps`` sweeps in place.
 
-    Returns ``(status, sweeps_done, accepted, builds, info)``; on
-    ``LIST_OVERFLOW`` ``info`` is the capacity needed. The list stays valid because
-    it is rebuilt before any trial position lies more than ``skin / 2`` from the
-    particle's position at the last build, and ``move_size * sqrt(d) < skin / 2``.
+    Returns ``(status, sweeps_done, accepted, relists, info)``; on ``LIST_OVERFLOW``
+    ``info`` is the capacity needed. The list stays valid because a particle whose
+    trial position lies more than ``skin / 2`` from its list reference is first
+    re-listed at its current position (:func:`simlib.neighbours.relist_particle`),
+    and ``move_size * sqrt(d) < skin / 2``. Which particles are re-listed, and when,
+    changes cost only: the energy change sums the listed partners within ``r_cut``
+    in ascending index order, the same for any valid list.
     """
     n, d = x.shape
+    three_d = d == 3
     half_skin2 = 0.25 * skin * skin
     r_list = r_cut + skin
     beta = 1.0 / kT
-    trial = np.empty(d)
-    trial_images = np.empty(d, dtype=np.int64)
-    draws = np.empty(6)
+    lx, ly = box[0], box[1]
+    lz = box[2] if three_d else 1.0
+    wref = np.empty_like(reference)
+    for m in range(n):
+        for k in range(d):
+            wref[m, k], _ = wrap_coordinate(reference[m, k], box[k])
+    ncell, use_cells = _cell_grid(box, r_list, n)
+    if use_cells:
+        head, nxt, prv, cell = reference_cells(wref, box, ncell)
+    else:
+        head = np.empty(0, dtype=np.int64)
+        nxt, prv, cell = head, head, head
+    buffer = np.empty(neighbours.shape[1], dtype=neighbours.dtype)
     accepted = 0
-    builds = 0
+    relists = 0
     for s in range(n_sweeps):
         sweep = np.uint64(sweep0 + s)
         for t in range(n):
-            for c in range((d + 3) // 2):
-                draws[2 * c], draws[2 * c + 1] = uniform_pair(
-                    seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t + c)
-                )
-            i = int(draws[0] * n)
+            u0, u1 = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t))
+            u2, u3 = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t + 1))
+            u4 = 0.5
+            if three_d:
+                u4, _ = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t + 2))
+            i = int(u0 * n)
             if i >= n:
                 i = n - 1
-            disp2 = 0.0
-            for k in range(d):
-                xk = x[i, k] + move_size * (2.0 * draws[2 + k] - 1.0)
-                delta = xk + images[i, k] * box[k] - reference[i, k]
+            xi, yi = x[i, 0], x[i, 1]
+            zi = x[i, 2] if three_d else 0.0
+            # each coordinate as in the course: x + dr U(-1, 1), then wrapped
+            px = xi + move_size * (2.0 * u2 - 1.0)
+            py = yi + move_size * (2.0 * u3 - 1.0)
+            delta = px + images[i, 0] * lx - reference[i, 0]
+            disp2 = delta * delta
+            delta = py + images[i, 1] * ly - reference[i, 1]
+            disp2 += delta * delta
+            px, sx = wrap_coordinate(px, lx)
+            py, sy = wrap_coordinate(py, ly)
+            pz, sz = 0.0, np.int64(0)
+            if three_d:
+                pz = zi + move_size * (2.0 * u4 - 1.0)
+                delta = pz + images[i, 2] * lz - reference[i, 2]
                 disp2 += delta * delta
-                trial[k], shift = wrap_coordinate(xk, box[k])
-                trial_images[k] = images[i, k] + shift
+                pz, sz = wrap_coordinate(pz, lz)
             if disp2 > half_skin2:
-                needed = build_list(x, box, r_list, neighbours, counts)
-                if needed > neighbours.shape[1]:
-                    return LIST_OVERFLOW, s, accepted, builds, needed
-                for m in range(n):
-                    for k in range(d):
-                        reference[m, k] = x[m, k] + images[m, k] * box[k]
-                builds += 1
-            delta_u = move_energy_change(i, trial, x, diameters, box, kind, eps, r_cut, neighbours, counts)
-            # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
-            accept = delta_u <= 0.0 or draws[1] < np.exp(-beta * delta_u)
-            if accept:
                 for k in range(d):
-                    x[i, k] = trial[k]
-                    images[i, k] = trial_images[k]
+                    reference[i, k] = x[i, k] + images[i, k] * box[k]
+                    wref[i, k] = x[i, k]
+                needed = relist_particle(
+                    i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell, neighbours, counts, buffer
+                )
+                if needed > 0:
+                    return LIST_OVERFLOW, s, accepted, relists, needed
+                relists += 1
+            if three_d:
+                delta_u = move_energy_change_3d(
+                    i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts
+                )
+            else:
+                delta_u = move_energy_change_2d(i, px, py, x, diameters, box, kind, eps, r_cut, neighbours, counts)
+            # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
+            if delta_u <= 0.0 or u1 < np.exp(-beta * delta_u):
+                x[i, 0] = px
+                x[i, 1] = py
+                images[i, 0] += sx
+                images[i, 1] += sy
+                if three_d:
+                    x[i, 2] = pz
+                    images[i, 2] += sz
                 accepted += 1
-    return OK, n_sweeps, accepted, builds, 0
+    return OK, n_sweeps, accepted, relists, 0
 
 
 @dataclass

@@ -14,11 +14,16 @@ and :meth:`NeighbourList.build` grows the storage and builds again.
 
 The skin changes cost only: forces summed over the list do not depend on when
 it was built (see :func:`simlib.potentials.energy_forces_list`).
+
+Monte Carlo does not rebuild globally: each particle has its own list reference and a
+particle that strays more than ``skin / 2`` from it is re-listed alone
+(:func:`relist_particle`), so the cost per trial move does not grow with N.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import min_image
 
 
@@ -104,14 +109,15 @@ class NeighbourList:
         return float(np.max(np.sum(disp**2, axis=1))) > (0.5 * self.skin) ** 2
 
 
-@njit(cache=True)
-def build_list(x, box, r_list, neighbours, counts):
-    """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
+def cell_grid(box, r_list, n):
+    """Cells per side for a list of radius ``r_list`` (numpy array, int64), and whether
+    the box is large enough (at least three cells per side) to use them."""
+    return _cell_grid(np.asarray(box, dtype=np.float64), float(r_list), int(n))
 
-    If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
-    (overflow) and must be rebuilt with more capacity.
-    """
-    n, d = x.shape
+
+@njit(cache=True)
+def _cell_grid(box, r_list, n):
+    d = box.size
     ncell = np.empty(d, dtype=np.int64)
     use_cells = True
     # dilute systems: cap at about 2 cells per particle so the cell tables stay O(N)
@@ -120,25 +126,44 @@ def build_list(x, box, r_list, neighbours, counts):
         ncell[k] = min(int(np.floor(box[k] / r_list)), max_per_side)
         if ncell[k] < 3:
             use_cells = False
-    if use_cells:
-        largest = _build_cells(x, box, r_list, ncell, neighbours, counts)
-    else:
-        largest = _build_all_pairs(x, box, r_list, neighbours, counts)
-    if largest <= neighbours.shape[1]:
-        for i in range(n):
-            _insertion_sort(neighbours[i], counts[i])
-    return largest
+    return ncell, use_cells
 
 
 @njit(cache=True)
-def _insertion_sort(row, m):
+def build_list(x, box, r_list, neighbours, counts, parallel=False):
+    """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
+
+    If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
+    (overflow) and must be rebuilt with more capacity. With ``parallel`` the rows are
+    filled and sorted on numba's threads (each particle writes only its own row), so
+    the list is the same for any thread count.
+    """
+    n = x.shape[0]
+    ncell, use_cells = _cell_grid(box, r_list, n)
+    if use_cells:
+        cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
+        if parallel:
+            _build_cells_parallel(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+        else:
+            _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+    else:
+        _build_all_pairs(x, box, r_list, neighbours, counts)
+    largest = 0
+    for i in range(n):
+        if counts[i] > largest:
+            largest = counts[i]
+    return largest
+
+
+@njit(inline="always", cache=True)
+def _insertion_sort_row(table, i, m):
     for a in range(1, m):
-        value = row[a]
+        value = table[i, a]
         b = a - 1
-        while b >= 0 and row[b] > value:
-            row[b + 1] = row[b]
+        while b >= 0 and table[i, b] > value:
+            table[i, b + 1] = table[i, b]
             b -= 1
-        row[b + 1] = value
+        table[i, b + 1] = value
 
 
 @njit(cache=True)
@@ -146,9 +171,8 @@ def _build_all_pairs(x, box, r_list, neighbours, counts):
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    counts[:] = 0
-    largest = 0
     for i in range(n):
+        count = 0
         for j in range(n):
             if j == i:
                 continue
@@ -157,16 +181,15 @@ def _build_all_pairs(x, box, r_list, neighbours, counts):
                 dk = min_image(x[i, k] - x[j, k], box[k], 0.5 * box[k])
                 r2 += dk * dk
             if r2 < r2_list:
-                c = counts[i]
-                if c < capacity:
-                    neighbours[i, c] = j
-                counts[i] = c + 1
-        if counts[i] > largest:
-            largest = counts[i]
-    return largest
+                if count < capacity:
+                    neighbours[i, count] = j
+                count += 1
+        counts[i] = count
+        if count <= capacity:
+            _insertion_sort_row(neighbours, i, count)
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def cell_of(x, i, box, ncell):
     """Flattened cell index of particle ``i`` (x-fastest)."""
     d = x.shape[1]
@@ -211,67 +234,236 @@ def sort_into_cells(x, box, ncell):
     return cell_start, cell_members, cell_index
 
 
-@njit(cache=True)
-def _neighbour_cells(ncell):
-    """For every cell, the 3^d cells around it (itself included), shape (n_cells, 3^d)."""
-    d = ncell.size
-    nx, ny = ncell[0], ncell[1]
-    nz = ncell[2] if d == 3 else 1
-    width = 27 if d == 3 else 9
-    table = np.empty((nx * ny * nz, width), dtype=np.int64)
-    for cz in range(nz):
-        for cy in range(ny):
-            for cx in range(nx):
-                c = cx + nx * (cy + ny * cz)
-                m = 0
-                for oz in range(3 if d == 3 else 1):
-                    zc = (cz + oz - 1 + nz) % nz if d == 3 else 0
-                    for oy in range(3):
-                        yc = (cy + oy - 1 + ny) % ny
-                        for ox in range(3):
-                            xc = (cx + ox - 1 + nx) % nx
-                            table[c, m] = xc + nx * (yc + ny * zc)
-                            m += 1
-    return table
+@njit(forceinline=True, cache=True)
+def _around(c, m, nx, ny, nz):
+    """The ``m``-th of the 3^d cells around cell ``c`` (itself included); ``nz = 0`` in 2D.
+
+    Scalar arguments: an array argument would cost reference counting on every call."""
+    cx = c % nx
+    cy = (c // nx) % ny
+    xc = (cx + m % 3 - 1 + nx) % nx
+    yc = (cy + (m // 3) % 3 - 1 + ny) % ny
+    if nz > 0:
+        cz = c // (nx * ny)
+        zc = (cz + m // 9 - 1 + nz) % nz
+        return xc + nx * (yc + ny * zc)
+    return xc + nx * yc
 
 
-@njit(cache=True)
-def _build_cells(x, box, r_list, ncell, neighbours, counts):
+def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
+    """Fill and sort every row from the 3^d cells around its particle. Particles are
+    taken in cell order, which keeps the positions read by neighbours in cache; the body
+    is written out in the loop (a helper taking arrays costs reference counting)."""
     n, d = x.shape
-    three_d = d == 3
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    cell_start, cell_members, _ = sort_into_cells(x, box, ncell)
-    around = _neighbour_cells(ncell)
+    width = 27 if d == 3 else 9
+    nx, ny = ncell[0], ncell[1]
+    nz = ncell[2] if d == 3 else 0
     lx, ly = box[0], box[1]
     hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if three_d else 1.0
+    lz = box[2] if d == 3 else 1.0
     hz = 0.5 * lz
-    largest = 0
-    for c in range(around.shape[0]):
-        for mi in range(cell_start[c], cell_start[c + 1]):
-            i = cell_members[mi]
-            xi, yi = x[i, 0], x[i, 1]
-            zi = x[i, 2] if three_d else 0.0
-            count = 0
-            for a in range(around.shape[1]):
-                nc = around[c, a]
-                for m in range(cell_start[nc], cell_start[nc + 1]):
-                    j = cell_members[m]
-                    dx = min_image(xi - x[j, 0], lx, hx)
-                    dy = min_image(yi - x[j, 1], ly, hy)
-                    r2 = dx * dx + dy * dy
-                    if three_d:
-                        dz = min_image(zi - x[j, 2], lz, hz)
-                        r2 += dz * dz
-                    if r2 < r2_list and j != i:
-                        if count < capacity:
-                            neighbours[i, count] = j
-                        count += 1
-            counts[i] = count
-            if count > largest:
-                largest = count
-    return largest
+    for mi in prange(n):
+        i = cell_members[mi]
+        xi, yi = x[i, 0], x[i, 1]
+        zi = x[i, 2] if d == 3 else 0.0
+        c = cell_index[i]
+        count = 0
+        for a in range(width):
+            nc = _around(c, a, nx, ny, nz)
+            for m in range(cell_start[nc], cell_start[nc + 1]):
+                j = cell_members[m]
+                dx = min_image(xi - x[j, 0], lx, hx)
+                dy = min_image(yi - x[j, 1], ly, hy)
+                r2 = dx * dx + dy * dy
+                if d == 3:
+                    dz = min_image(zi - x[j, 2], lz, hz)
+                    r2 += dz * dz
+                if r2 < r2_list and j != i:
+                    if count < capacity:
+                        neighbours[i, count] = j
+                    count += 1
+        counts[i] = count
+        if count <= capacity:
+            for a in range(1, count):
+                value = neighbours[i, a]
+                b = a - 1
+                while b >= 0 and neighbours[i, b] > value:
+                    neighbours[i, b + 1] = neighbours[i, b]
+                    b -= 1
+                neighbours[i, b + 1] = value
+
+
+_build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
+
+
+# -- single-particle re-listing (Monte Carlo) -------------------------------------------
+#
+# Monte Carlo moves one particle at a time, so a global rebuild because one particle
+# went far costs O(N) for an O(1) change. Instead each particle keeps its own list
+# reference, and the list holds exactly the pairs whose *references* are closer than
+# r_list. A particle within skin / 2 of its reference then has every partner within
+# r_cut listed, whatever the others did. Re-listing particle i moves its reference to
+# its current position and edits the rows of its old and new neighbours in place
+# (sorted insert / remove), so the list stays the same set a global build from the
+# references gives, sorted. The references are what a checkpoint stores.
+
+
+class ReferenceCells:
+    """Cell list of the wrapped list references, for :func:`relist_particle`."""
+
+    def __init__(self, wrapped_reference, box, r_list):
+        n = wrapped_reference.shape[0]
+        self.ncell, self.use_cells = cell_grid(box, r_list, n)
+        self.head, self.next, self.prev, self.cell = reference_cells(wrapped_reference, box, self.ncell)
+
+
+@njit(cache=True)
+def reference_cells(wref, box, ncell):
+    """Doubly linked cell lists ``(head, next, prev, cell)`` of the positions ``wref``."""
+    n = wref.shape[0]
+    total = 1
+    for k in range(ncell.size):
+        total *= ncell[k]
+    head = np.full(total, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+    prv = np.full(n, -1, dtype=np.int64)
+    cell = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        c = cell_of(wref, i, box, ncell)
+        cell[i] = c
+        _cell_push(i, c, head, nxt, prv)
+    return head, nxt, prv, cell
+
+
+@njit(forceinline=True, cache=True)
+def _cell_push(i, c, head, nxt, prv):
+    first = head[c]
+    nxt[i] = first
+    prv[i] = -1
+    if first >= 0:
+        prv[first] = i
+    head[c] = i
+
+
+@njit(forceinline=True, cache=True)
+def _cell_pop(i, c, head, nxt, prv):
+    if prv[i] >= 0:
+        nxt[prv[i]] = nxt[i]
+    else:
+        head[c] = nxt[i]
+    if nxt[i] >= 0:
+        prv[nxt[i]] = prv[i]
+
+
+@njit(forceinline=True, cache=True)
+def _row_remove(table, counts, j, value):
+    m = counts[j]
+    a = 0
+    while a < m and table[j, a] != value:
+        a += 1
+    for b in range(a, m - 1):
+        table[j, b] = table[j, b + 1]
+    if a < m:
+        counts[j] = m - 1
+
+
+@njit(forceinline=True, cache=True)
+def _row_insert(table, counts, j, value):
+    m = counts[j]
+    b = m - 1
+    while b >= 0 and table[j, b] > value:
+        table[j, b + 1] = table[j, b]
+        b -= 1
+    table[j, b + 1] = value
+    counts[j] = m + 1
+
+
+@njit(cache=True)
+def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell,
+                    neighbours, counts, buffer):
+    """Re-list particle ``i`` after its wrapped reference ``wref[i]`` changed.
+
+    Updates the reference cells, row ``i`` and the rows of every particle entering or
+    leaving it. Returns 0, or the capacity needed when a row would overflow (the
+    list is then inconsistent and must be rebuilt with more capacity).
+    """
+    n, d = wref.shape
+    capacity = neighbours.shape[1]
+    r2_list = r_list * r_list
+    lx, ly = box[0], box[1]
+    hx, hy = 0.5 * lx, 0.5 * ly
+    lz = box[2] if d == 3 else 1.0
+    hz = 0.5 * lz
+    xi, yi = wref[i, 0], wref[i, 1]
+    zi = wref[i, 2] if d == 3 else 0.0
+    count = 0
+    if use_cells:
+        c = cell_of(wref, i, box, ncell)
+        if c != cell[i]:
+            _cell_pop(i, cell[i], head, nxt, prv)
+            _cell_push(i, c, head, nxt, prv)
+            cell[i] = c
+        width = 27 if d == 3 else 9
+        for a in range(width):
+            j = head[_around(c, a, ncell[0], ncell[1], ncell[2] if d == 3 else 0)]
+            while j >= 0:
+                dx = min_image(xi - wref[j, 0], lx, hx)
+                dy = min_image(yi - wref[j, 1], ly, hy)
+                r2 = dx * dx + dy * dy
+                if d == 3:
+                    dz = min_image(zi - wref[j, 2], lz, hz)
+                    r2 += dz * dz
+                if r2 < r2_list and j != i:
+                    if count < capacity:
+                        buffer[count] = j
+                    count += 1
+                j = nxt[j]
+    else:
+        for j in range(n):
+            dx = min_image(xi - wref[j, 0], lx, hx)
+            dy = min_image(yi - wref[j, 1], ly, hy)
+            r2 = dx * dx + dy * dy
+            if d == 3:
+                dz = min_image(zi - wref[j, 2], lz, hz)
+                r2 += dz * dz
+            if r2 < r2_list and j != i:
+                if count < capacity:
+                    buffer[count] = j
+                count += 1
+    if count > capacity:
+        return count
+    # sort the new row, then walk old and new rows together: partners only in the
+    # old row lose i, partners only in the new row gain it
+    for a in range(1, count):
+        value = buffer[a]
+        b = a - 1
+        while b >= 0 and buffer[b] > value:
+            buffer[b + 1] = buffer[b]
+            b -= 1
+        buffer[b + 1] = value
+    m_old = counts[i]
+    p = 0
+    q = 0
+    while p < m_old or q < count:
+        j_old = neighbours[i, p] if p < m_old else n
+        j_new = buffer[q] if q < count else n
+        if j_old == j_new:
+            p += 1
+            q += 1
+        elif j_old < j_new:
+            _row_remove(neighbours, counts, j_old, i)
+            p += 1
+        else:
+            if counts[j_new] >= capacity:
+                return capacity + 1
+            _row_insert(neighbours, counts, j_new, i)
+            q += 1
+    for a in range(count):
+        neighbours[i, a] = buffer[a]
+    counts[i] = count
+    return 0
 
 
 @njit(cache=True)

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from math import comb
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from ._kernels import serial_and_parallel
 from .geometry import min_image
 
 SOFT12 = 0
@@ -144,7 +145,7 @@ def pair_moment(diameters, n):
     return sum(comb(n, k) * moments[k] * moments[n - k] for k in range(n + 1)) / 2.0**n
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def pair_energy_force(kind, r2, a_ij, eps, r_cut):
     """Pair energy and ``-dU/dr / r`` for squared distance ``r2`` (inside or outside r_cut).
 
@@ -212,15 +213,34 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
 
 
 @njit(cache=True)
-def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces):
+def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False):
     """Energies and forces from a full neighbour list (every pair appears twice).
 
     Each particle's force is summed over its own neighbours in ascending index
     order, so the result is a deterministic function of the positions alone: it
-    does not depend on when the list was built, and a parallel loop over ``i``
-    gives the same bits for any thread count. Returns ``(U, W)`` as
-    :func:`energy_forces_all_pairs`.
+    does not depend on when the list was built. With ``parallel`` the loop over
+    particles runs on numba's threads (``prange``); per-particle energies and virials
+    are reduced in index order afterwards, so every thread count gives the same bits
+    as the serial loop. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
+    n = x.shape[0]
+    u_part = np.empty(n)
+    w_part = np.empty(n)
+    if parallel:
+        _forces_parallel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    else:
+        _forces_serial(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    u_total = 0.0
+    virial = 0.0
+    for i in range(n):
+        u_total += u_part[i]
+        virial += w_part[i]
+    return 0.5 * u_total, 0.5 * virial
+
+
+def _forces_loop(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
+    # the body is written out here, not in a helper taking arrays: a helper's array
+    # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
     three_d = d == 3
     lx, ly = box[0], box[1]
@@ -228,9 +248,7 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     lz = box[2] if three_d else 1.0
     hz = 0.5 * lz
     rc2 = r_cut * r_cut
-    u_total = 0.0
-    virial = 0.0
-    for i in range(n):
+    for i in prange(n):
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if three_d else 0.0
         ai = diameters[i]
@@ -259,9 +277,11 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
         forces[i, 1] = fy
         if three_d:
             forces[i, 2] = fz
-        u_total += ui
-        virial += wi
-    return 0.5 * u_total, 0.5 * virial
+        u_part[i] = ui
+        w_part[i] = wi
+
+
+_forces_serial, _forces_parallel = serial_and_parallel(_forces_loop)
 
 
 @njit(cache=True)
@@ -270,11 +290,29 @@ def particle_energy(i, xi, x, diameters, box, kind, eps, r_cut, neighbours, coun
 
     Sums over the listed neighbours of ``i``; returns ``inf`` on a hard-particle overlap.
     """
+    d = x.shape[1]
+    zi = xi[2] if d == 3 else 0.0
+    return _site_energy(i, xi[0], xi[1], zi, x, diameters, box, kind, eps, r_cut, neighbours, counts)
+
+
+@njit(cache=True)
+def _site_energy(i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
+    three_d = x.shape[1] == 3
+    lx, ly = box[0], box[1]
+    hx, hy = 0.5 * lx, 0.5 * ly
+    lz = box[2] if three_d else 1.0
+    hz = 0.5 * lz
+    ai = diameters[i]
     u_total = 0.0
     for jj in range(counts[i]):
         j = neighbours[i, jj]
-        r2 = _distance2(xi, x, j, box)
-        u, _ = pair_energy_force(kind, r2, 0.5 * (diameters[i] + diameters[j]), eps, r_cut)
+        dx = min_image(px - x[j, 0], lx, hx)
+        dy = min_image(py - x[j, 1], ly, hy)
+        r2 = dx * dx + dy * dy
+        if three_d:
+            dz = min_image(pz - x[j, 2], lz, hz)
+            r2 += dz * dz
+        u, _ = pair_energy_force(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut)
         u_total += u
     return u_total
 
@@ -285,20 +323,37 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
 
     Returns ``inf`` as soon as the new position overlaps a hard particle.
     """
+    if x.shape[1] == 3:
+        return move_energy_change_3d(
+            i, new[0], new[1], new[2], x, diameters, box, kind, eps, r_cut, neighbours, counts
+        )
+    return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts)
+
+
+@njit(inline="always", cache=True)
+def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts):
+    """:func:`move_energy_change` in 2D with the trial position as scalars."""
+    lx, ly = box[0], box[1]
+    hx, hy = 0.5 * lx, 0.5 * ly
     rc2 = r_cut * r_cut
     ai = diameters[i]
-    old = x[i]
+    ox, oy = x[i, 0], x[i, 1]
     u_old = 0.0
     u_new = 0.0
     for jj in range(counts[i]):
         j = neighbours[i, jj]
+        xj, yj = x[j, 0], x[j, 1]
         a_ij = 0.5 * (ai + diameters[j])
-        r2_new = _distance2(new, x, j, box)
+        dx = min_image(nx - xj, lx, hx)
+        dy = min_image(ny - yj, ly, hy)
+        r2_new = dx * dx + dy * dy
         if kind == HARD:
             if r2_new < a_ij * a_ij:
                 return np.inf
             continue
-        r2_old = _distance2(old, x, j, box)
+        dx = min_image(ox - xj, lx, hx)
+        dy = min_image(oy - yj, ly, hy)
+        r2_old = dx * dx + dy * dy
         if r2_new < rc2:
             u, _ = pair_energy_force(kind, r2_new, a_ij, eps, r_cut)
             u_new += u
@@ -309,11 +364,37 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
 
 
 @njit(inline="always", cache=True)
-def _distance2(xi, x, j, box):
-    dx = min_image(xi[0] - x[j, 0], box[0], 0.5 * box[0])
-    dy = min_image(xi[1] - x[j, 1], box[1], 0.5 * box[1])
-    r2 = dx * dx + dy * dy
-    if x.shape[1] == 3:
-        dz = min_image(xi[2] - x[j, 2], box[2], 0.5 * box[2])
-        r2 += dz * dz
-    return r2
+def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
+    """:func:`move_energy_change` in 3D with the trial position as scalars."""
+    lx, ly, lz = box[0], box[1], box[2]
+    hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
+    rc2 = r_cut * r_cut
+    ai = diameters[i]
+    ox, oy, oz = x[i, 0], x[i, 1], x[i, 2]
+    u_old = 0.0
+    u_new = 0.0
+    for jj in range(counts[i]):
+        j = neighbours[i, jj]
+        xj, yj, zj = x[j, 0], x[j, 1], x[j, 2]
+        a_ij = 0.5 * (ai + diameters[j])
+        dx = min_image(nx - xj, lx, hx)
+        dy = min_image(ny - yj, ly, hy)
+        dz = min_image(nz - zj, lz, hz)
+        r2_new = dx * dx + dy * dy
+        r2_new += dz * dz
+        if kind == HARD:
+            if r2_new < a_ij * a_ij:
+                return np.inf
+            continue
+        dx = min_image(ox - xj, lx, hx)
+        dy = min_image(oy - yj, ly, hy)
+        dz = min_image(oz - zj, lz, hz)
+        r2_old = dx * dx + dy * dy
+        r2_old += dz * dz
+        if r2_new < rc2:
+            u, _ = pair_energy_force(kind, r2_new, a_ij, eps, r_cut)
+            u_new += u
+        if r2_old < rc2:
+            u, _ = pair_energy_force(kind, r2_old, a_ij, eps, r_cut)
+            u_old += u
+    return u_new - u_old

@@ -31,7 +31,7 @@ def _rotl(x, r):
     return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def threefry2x64(c0, c1, k0, k1):
     """Threefry-2x64-20 block cipher: counter ``(c0, c1)``, key ``(k0, k1)``.
 
@@ -79,14 +79,14 @@ def to_unit_open(word):
     return ((word >> np.uint64(12)) + 0.5) * _TWO_M52
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def uniform_pair(seed, stream, c0, c1):
     """Two independent uniforms in (0, 1) for counter ``(c0, c1)``."""
     w0, w1 = threefry2x64(np.uint64(c0), np.uint64(c1), np.uint64(seed), np.uint64(stream))
     return to_unit_open(w0), to_unit_open(w1)
 
 
-@njit(cache=True)
+@njit(forceinline=True, cache=True)
 def normal_pair(seed, stream, c0, c1):
     """Two independent standard normal numbers (Box-Muller) for counter ``(c0, c1)``."""
     u0, u1 = uniform_pair(seed, stream, c0, c1)

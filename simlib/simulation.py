@@ -9,6 +9,7 @@
 100
 """
 
+import numba
 import numpy as np
 
 from .integrators import LIST_OVERFLOW, NON_FINITE, OK, TOO_FAST, VERLET, run_dynamics
@@ -151,7 +152,7 @@ class Simulation:
         pot = self.potential
         return energy_forces_list(
             st.positions, st.diameters, st.box.lengths, pot.code, pot.epsilon, pot.r_cut,
-            self.nlist.neighbours, self.nlist.counts, self.forces,
+            self.nlist.neighbours, self.nlist.counts, self.forces, _parallel(),
         )
 
     # closer than this fraction of a_ij at the start is an overlap, not a configuration
@@ -267,7 +268,7 @@ class Simulation:
             m.code, st.positions, st.images, st.velocities, self.forces, st.diameters,
             st.box.lengths, pot.code, pot.epsilon, pot.r_cut, self.skin, nl.neighbours,
             nl.counts, nl.reference, np.uint64(st.seed), st.step, n_steps, m.dt, m.kT,
-            m.friction, st.mass, self.max_move,
+            m.friction, st.mass, self.max_move, _parallel(),
         )
 
     def _mc_range(self):
@@ -329,6 +330,11 @@ class Simulation:
     @property
     def is_nve(self):
         return not self.is_mc and self.method.code == VERLET
+
+
+def _parallel():
+    """Use the parallel kernels only when numba has more than one thread (same bits)."""
+    return numba.get_num_threads() > 1
 
 
 def tune_move_size(sim, tuner, sweeps_per_update=10, max_updates=100):

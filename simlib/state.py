@@ -39,10 +39,11 @@ class State:
         ``time = time_origin + (step - step_origin) * dt`` exactly, however the
         run was split into chunks or restarts.
     list_reference : ndarray, shape (N, d), or None
-        Unwrapped positions at the last neighbour-list build (restarts rebuild the
-        same list at the same moments).
+        Unwrapped positions at the last neighbour-list build, per particle (Monte
+        Carlo re-lists particles one at a time); restarts rebuild the same list.
     list_builds : int
-        Neighbour-list builds so far in this stage.
+        Neighbour-list builds so far in this stage (Monte Carlo: single-particle
+        re-lists, see :func:`simlib.neighbours.relist_particle`).
     mc_trials, mc_accepted : int
         Metropolis trial moves and accepted moves so far in this stage.
     """
