@@ -192,11 +192,11 @@ def test_bad_config_stops_with_one_line(case, tmp_path):
 # --------------------------------------------------------------------------------------
 # input-state cases: the real soft_equilibrate job on a prepared upstream state
 # --------------------------------------------------------------------------------------
-def _valid_state():
+def _valid_state(seed=7):
     import simlib
     from simlib.pipeline.stages import make_initial_state
 
-    state = make_initial_state({"n": 64, "box": 12.0, "dim": 2, "seed": 7})
+    state = make_initial_state({"n": 64, "box": 12.0, "dim": 2, "seed": seed})
     return state, simlib.Potential("soft12", r_cut=3.0), simlib.Langevin(kT=5.0, dt=0.01)
 
 
@@ -207,12 +207,14 @@ def _write_state(path, **kind):
     from simlib.io import save_state, save_thermo
     from simlib.pipeline.stages import make_initial_state
 
-    state, pot, method = _valid_state()
     case = kind["case"]
+    # the run's own seed (the workflow checks it), except in the case that tests exactly that
+    seed = 7 if case == "wrong_seed" else kind.get("seed", 7)
+    state, pot, method = _valid_state(seed)
     if case == "wrong_n":
-        state = make_initial_state({"n": 36, "box": 12.0, "dim": 2, "seed": 7})
+        state = make_initial_state({"n": 36, "box": 12.0, "dim": 2, "seed": seed})
     elif case == "wrong_dim":
-        state = make_initial_state({"n": 64, "box": 12.0, "dim": 3, "seed": 7})
+        state = make_initial_state({"n": 64, "box": 12.0, "dim": 3, "seed": seed})
     elif case == "wrong_potential":
         pot = simlib.Potential("lj", r_cut=2.5)
     elif case == "non_finite":
@@ -253,6 +255,7 @@ STATE_CASES = {
     "wrong_n": (109, [K("N=36"), K("N=64")]),
     "wrong_dim": (110, ["3D|dim.* 3", "2D|dim.* 2"]),
     "wrong_potential": (111, ["potential", "lj", "soft12"]),
+    "wrong_seed": (112, ["seed 7", "seed 112"]),
 }
 CONTROL_SEED = 100  # an intact upstream state: the same job must succeed
 STATE_XFAIL = {}
@@ -272,7 +275,7 @@ def state_cases_run(tmp_path_factory):
     for case, seed in [("control", CONTROL_SEED)] + [(c, s) for c, (s, _) in STATE_CASES.items()]:
         quench = workdir / f"results/soft/seed{seed}/quench"
         quench.mkdir(parents=True)
-        _write_state(quench / "state.nc", case=case)
+        _write_state(quench / "state.nc", case=case, seed=seed)
         # the quench job's second output, so Snakemake sees the quench as done
         save_thermo(quench / "thermo.nc", [{"step": 0, "time": 0.0}], seed=seed)
         targets.append(f"results/soft/seed{seed}/equilibrate/state.nc")
