@@ -77,6 +77,7 @@ for trial in range(n):
     delay = rng.uniform(0.0, 1.5)
     time.sleep(delay)
     finished_before = proc.poll() is not None
+    had_checkpoint = checkpoint.exists()
     tree = psutil.Process(proc.pid).children(recursive=True) if not finished_before else []
     try:
         os.killpg(proc.pid, sig)
@@ -108,7 +109,7 @@ for trial in range(n):
     job_text = joblog.read_text() if joblog.exists() else ""
     got = hashes(work)
     row = {"trial": trial, "signal": signal.Signals(sig).name, "delay": round(delay, 3),
-           "seconds": round(time.monotonic() - t0, 1), "checkpoint_before_signal": checkpoint.exists() or None,
+           "seconds": round(time.monotonic() - t0, 1), "checkpoint_before_signal": had_checkpoint,
            "finished_before_signal": finished_before, "hung": hung, "orphans": orphans,
            "traceback": traceback, "exit_after_signal": proc.returncode, "rerun_rc": r.returncode,
            "resumed": "resuming from checkpoint" in job_text, "bitwise": got == ref,
