@@ -215,6 +215,8 @@ def _write_state(path, **kind):
         state = make_initial_state({"n": 36, "box": 12.0, "dim": 2, "seed": seed})
     elif case == "wrong_dim":
         state = make_initial_state({"n": 64, "box": 12.0, "dim": 3, "seed": seed})
+    elif case == "wrong_box":
+        state = make_initial_state({"n": 64, "box": 20.0, "dim": 2, "seed": seed})
     elif case == "wrong_potential":
         pot = simlib.Potential("lj", r_cut=2.5)
     elif case == "non_finite":
@@ -255,7 +257,8 @@ STATE_CASES = {
     "wrong_n": (109, [K("N=36"), K("N=64")]),
     "wrong_dim": (110, ["3D|dim.* 3", "2D|dim.* 2"]),
     "wrong_potential": (111, ["potential", "lj", "soft12"]),
-    "wrong_seed": (112, ["seed 7", "seed 112"]),
+    "wrong_box": (112, [K("box [20.0, 20.0]"), K("box 12.0")]),  # issue 14 item 4
+    "wrong_seed": (113, ["seed 7", "seed 113"]),
 }
 CONTROL_SEED = 100  # an intact upstream state: the same job must succeed
 STATE_XFAIL = {}
