@@ -12,12 +12,11 @@ import json
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from . import plots
 from ..analysis import langevin_free_msd
-from ..io import load_thermo, load_trajectory
-from .postprocess import _mean_err
+from ..io import load_thermo, load_trajectory, read_netcdf, read_table
+from .postprocess import _mean_err, write_csv
 from .runs import RunError, read_run
 
 SYSTEM_NAMES = {"lj": "LJ disks", "mc": "LJ disks", "acceptance": "LJ disks", "nve": "soft disks",
@@ -47,7 +46,7 @@ def _run_setpoint(attrs):
 
 def _study_rows(study_paths, system):
     """The state points of one run family from its study table (replica means), as dicts."""
-    table = pd.read_csv(study_paths[0])
+    table = read_table(study_paths[0], columns=("system",))
     rows = table[table["system"] == system]
     if rows.empty:
         raise ValueError(f"{study_paths[0]}: no {system!r} state points to plot")
@@ -195,7 +194,7 @@ def acceptance(study_paths, output, csv_output=None, **_ignored):
              f"{_same([int(r['steps']) for r in rows])} sweeps per point")
     plots.acceptance(flat, output, title)
     if csv_output:
-        flat.sort_values(["kT", "dr"]).to_csv(csv_output, index=False)
+        write_csv(csv_output, flat.sort_values(["kT", "dr"]))
 
 
 # -- diffusion ---------------------------------------------------------------------------------
@@ -207,7 +206,7 @@ def _curve(ds, name):
 def msd(dynamics_paths, output, **_ignored):
     curves, ns = [], []
     for path in dynamics_paths:
-        ds = xr.load_dataset(path)
+        ds = read_netcdf(path)
         t, m, err = _curve(ds, "msd")
         curves.append((_run_label(ds.attrs), t, m, err))
         ns.append(int(ds.attrs["n_particles"]))
@@ -219,7 +218,7 @@ def free_particle(dynamics_paths, output, **_ignored):
     friction, mass, dimension) are the runs' recorded set-point."""
     curves, ns, dts, blocks, points = [], [], [], [], []
     for path in dynamics_paths:
-        ds = xr.load_dataset(path)
+        ds = read_netcdf(path)
         point = read_run(ds.attrs, path).setpoint
         points.append(tuple(point[key] for key in ("kT", "friction", "mass", "dim")))
         blocks.append(ds["msd_block"].values if "msd_block" in ds else None)
@@ -271,7 +270,7 @@ def structure(structure_paths, output, title=None, **_ignored):
     """g(r) and S(k) of several runs. Runs at the same set-point temperature share a
     colour; each method has its own line style, so pairs (e.g. MC and Langevin at the
     same T) read as pairs."""
-    data = [xr.load_dataset(p) for p in structure_paths]
+    data = [read_netcdf(p) for p in structure_paths]
     temps = sorted({_setpoint(ds.attrs) for ds in data}, key=lambda t: (t is None, t))
     methods = list(dict.fromkeys(ds.attrs.get("method", "") for ds in data))
     styles = [("-", "o"), ("--", "s"), (":", "^")]

@@ -20,17 +20,35 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
-from ..io import atomic_path, provenance
+from ..io import DataFileError, atomic_path, check_classic_length, provenance
 
 REPO = Path(__file__).resolve().parents[2]
 LOCK_FILES = ("requirements-lock.txt", "environment-lock.yml")
 
 
 def data_hash(path):
-    """SHA-256 hex digest of a file's data (netCDF: variables only)."""
+    """SHA-256 hex digest of a file's data (netCDF: variables only).
+
+    A missing, truncated or corrupt file is a DataFileError naming it.
+    """
     path = Path(path)
+    try:
+        return _data_hash(path)
+    except DataFileError:
+        raise
+    except Exception as err:  # netCDF4, gsd and json raise many types for a corrupt file
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise DataFileError(f"{path}: cannot hash ({reason}); truncated or corrupt?") from None
+
+
+def _data_hash(path):
     digest = hashlib.sha256()
     if path.suffix == ".nc":
+        if not path.exists():
+            raise DataFileError(f"{path}: file not found")
+        problem = check_classic_length(path) if path.read_bytes()[:3] == b"CDF" else None
+        if problem is not None:
+            raise DataFileError(f"{path}: {problem}")
         with netCDF4.Dataset(path) as nc:
             nc.set_auto_mask(False)
             for name in sorted(nc.variables):

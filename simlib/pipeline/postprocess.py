@@ -29,7 +29,18 @@ from ..analysis import (
     local_density_fluctuation,
     mean_with_error,
 )
-from ..io import atomic_path, load_thermo, load_trajectory, provenance, provenance_record, reduced, write_netcdf
+from ..io import (
+    atomic_path,
+    load_thermo,
+    load_trajectory,
+    provenance,
+    provenance_record,
+    read_json,
+    read_netcdf,
+    read_table,
+    reduced,
+    write_netcdf,
+)
 from .runs import STATE_POINT, RunError, benchmark_path, check_complete, check_run, labels, read_run
 
 DEFAULTS = {
@@ -260,8 +271,7 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path=None):
         out["D"], out["D_err"] = float(fit.D), float(fit.D_err)
         vacf = VACF(dt=frame_dt).compute(traj["velocities"].values[first:])
         if vacf_path is not None:
-            with xr.open_dataset(vacf_path) as fine:
-                fine_vacf = fine.load()
+            fine_vacf = read_netcdf(vacf_path)
         else:
             fine_vacf = vacf.dataset
         gk = _green_kubo(fine_vacf, out)
@@ -308,9 +318,8 @@ def write_json(path, row, config=None, seed=None):
 
 def read_numbers(path):
     """A run's numbers from its JSON, without the provenance entry."""
-    row = json.loads(Path(path).read_text())
-    if isinstance(row, dict):
-        row.pop("provenance", None)
+    row = read_json(path)
+    row.pop("provenance", None)
     return row
 
 
@@ -339,11 +348,8 @@ def summary_table(json_paths, expected_runs=None):
     """
     rows = []
     for path in json_paths:
-        try:
-            rows.append(read_numbers(path))
-        except (OSError, ValueError) as err:
-            raise RunError(f"{path}: not a readable analysis file ({type(err).__name__})") from None
-        if not isinstance(rows[-1], dict) or "run" not in rows[-1]:
+        rows.append(read_numbers(path))
+        if "run" not in rows[-1]:
             raise RunError(f"{path}: not a run's analysis (no 'run' key)")
     if expected_runs is not None:
         check_complete(rows, expected_runs)
@@ -401,10 +407,7 @@ def combine_studies(paths):
     """The family study tables as one table (columns united, families in the given order)."""
     frames = []
     for path in paths:
-        try:
-            frames.append(pd.read_csv(path))
-        except (OSError, ValueError, pd.errors.ParserError) as err:
-            raise RunError(f"{path}: not a readable study table ({type(err).__name__})") from None
+        frames.append(read_table(path, columns=("system", "n_replicas")))
     return pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
 
 
@@ -419,11 +422,10 @@ def performance_table(summary, benchmark_paths):
         path = benchmark_path(run["run"])
         if str(Path(path)) not in given:
             raise RunError(f"performance: no benchmark file {path} for run {run['run']}")
-        try:
-            bench = pd.read_csv(path, sep="\t")
-            seconds = float(bench["s"].iloc[0])
-        except (OSError, ValueError, KeyError, IndexError, pd.errors.ParserError) as err:
-            raise RunError(f"{path}: not a Snakemake benchmark file ({type(err).__name__})") from None
+        bench = read_table(path, sep="\t", columns=("s",))
+        if bench.empty:
+            raise RunError(f"{path}: empty Snakemake benchmark file; truncated or corrupt?")
+        seconds = float(bench["s"].iloc[0])
         rows.append({
             "run": run["run"], "wall_seconds": seconds, "steps": int(run["steps"]), "n": int(run["n"]),
             "particle_steps_per_second": run["steps"] * run["n"] / seconds if seconds > 0 else np.nan,
