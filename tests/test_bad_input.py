@@ -347,7 +347,7 @@ class Namespace(dict):
 snakemake = Namespace(
     input=Namespace(args["input"]), output=Namespace(args["output"]), params=Namespace(args["params"]),
     log=list(args["log"]), wildcards=Namespace(args["wildcards"]), rule=args["rule"],
-    scriptdir=args["scriptdir"],
+    scriptdir=args["scriptdir"], config=args.get("config", {}),
 )
 runpy.run_path(args["script"], init_globals={"snakemake": snakemake}, run_name="__main__")
 """
@@ -361,9 +361,10 @@ def test_missing_input_state_in_the_stage_script(tmp_path):
         "input": {"state": missing},
         "output": {"state": "results/soft/seed7/equilibrate/state.nc",
                    "thermo": "results/soft/seed7/equilibrate/thermo.nc"},
-        "params": {"stage": BASE["soft_md"]["equilibrate"],
+        "params": {"family": "soft_equilibrate", "stage": BASE["soft_md"]["equilibrate"],
                    "potential": {"kind": "soft12", "r_cut": 3.0, "epsilon": 1.0, "tail_correction": False},
-                   "checkpoint_seconds": 60, "expect_system": BASE["system"], "provenance": {}},
+                   "system": {**BASE["system"], "seed": 7, "polydispersity": 0.0}},
+        "config": {"checkpoint_seconds": 60},
         "log": ["logs/soft/seed7/equilibrate.log"],
         "wildcards": {"seed": "7"},
         "rule": "soft_equilibrate",

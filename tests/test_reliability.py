@@ -462,7 +462,7 @@ def _start_and_kill(workdir, configfile, what):
 def _assert_resumed_and_bitwise(workdir, straight):
     from simlib.pipeline.manifest import data_hash
 
-    log = (workdir / "logs/lj/p0.0/seed7/T0.2.log").read_text()
+    log = (workdir / "logs/lj/p0.0/seed7/T0.2/stage.log").read_text()
     assert "resuming from checkpoint" in log, log[-2000:]
     for run, names in ((TARGET, OUTPUTS), (QUENCH, OUTPUTS[:2])):
         for name in names:

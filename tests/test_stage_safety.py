@@ -240,7 +240,8 @@ class Namespace(dict):
 
 snakemake = Namespace(
     input=Namespace(args["input"]), output=Namespace(args["output"]), params=Namespace(args["params"]),
-    log=[args["log"]], wildcards=Namespace({}), rule="lj_langevin", scriptdir=args["scriptdir"], threads=1,
+    log=[args["log"]], wildcards=Namespace(args["wildcards"]), rule="lj_langevin", scriptdir=args["scriptdir"],
+    threads=1, config=args["config"],
 )
 print("started", flush=True)
 runpy.run_path(args["script"], init_globals={"snakemake": snakemake}, run_name="__main__")
@@ -250,14 +251,17 @@ def _text(path):
     return path.read_text() if path.exists() else ""
 
 
-LONG = {**STAGE, "duration": 40.0, "thermo_every": 0.2, "trajectory_every": 0.4}
+# long enough that the job is still running 1.5 s after its start line, on a fast machine too
+LONG = {**STAGE, "duration": 200.0, "thermo_every": 0.2, "trajectory_every": 0.4}
 
 
 def _script_args(work, state_in):
     return {
         "input": {"state": str(state_in)},
         "output": {k.split(".")[0]: str(v) for k, v in outputs(work).items()},
-        "params": {"stage": LONG, "potential": LJ, "checkpoint_seconds": 0.05, "provenance": {"test": 1}},
+        "params": {"family": "lj", "stage": LONG, "potential": LJ, "system": {**SYSTEM, "polydispersity": 0.0}},
+        "wildcards": {"p": "0.0", "seed": str(SYSTEM["seed"]), "T": str(LONG["kT"])},
+        "config": {"checkpoint_seconds": 0.05, "test": 1},
         "log": str(work / "job.log"),
         "scriptdir": str(REPO / "workflow" / "scripts"),
         "script": str(REPO / "workflow" / "scripts" / "run_stage.py"),

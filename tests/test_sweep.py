@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE
+from conftest import REPO, SNAKEMAKE, run_workflow
 
 SIMULATIONS = {
     "lj_quench", "lj_langevin", "soft_quench", "soft_equilibrate", "soft_nve", "mc_quench",
@@ -85,10 +85,15 @@ def test_adding_a_value_plans_only_its_runs(complete_run, tmp_path, edit, expect
 
 
 def test_adding_a_free_particle_scheme_plans_only_its_run(complete_run, tmp_path):
-    # the complete run has both schemes: take a copy without the BAOAB run
+    """The complete run has both schemes: a copy is completed with Euler alone, then BAOAB
+    is added back."""
     copy = tmp_path / "copy"
     shutil.copytree(complete_run, copy, symlinks=True)
     shutil.rmtree(copy / "results" / "free" / "seed7" / "baoab")
+    euler_only = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    euler_only["free_particle"]["schemes"] = ["euler"]
+    (tmp_path / "euler.yaml").write_text(yaml.safe_dump(euler_only))
+    run_workflow(copy, configfile=tmp_path / "euler.yaml", cores=2)
     jobs = planned(copy, tmp_path, lambda c: None)
     assert jobs == {"free_particle": 1, "analyse_free": 1, "study_family": 1, "fig_free_particle": 1,
                     **AGGREGATES}

@@ -5,6 +5,7 @@ sanity checks; the tight physics tests live beside each module.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
