@@ -175,7 +175,8 @@ def phase(trajectory_paths, output, title="", stage_time=None, **_ignored):
         boxes.append(_box_text(box))
         spreads.append(float(np.std(diameters) / np.mean(diameters)))
     panels.sort(key=lambda item: item[0])
-    title = title or f"{_same(potentials, '{}').capitalize()}, {_same(methods, '{}')}"
+    system = _same(potentials, "{}")
+    title = title or f"{system[:1].upper() + system[1:]}, {_same(methods, '{}')}"
     numbers = f"N = {_same(ns)}, box {_same(boxes, '{}')}"
     if max(spreads) > 0:
         numbers += f", diameter spread std/mean = {_same([round(s, 3) for s in spreads], '{:.3f}')}"
