@@ -305,7 +305,7 @@ def test_bad_input_state_stops_with_one_line(case, state_cases_run):
     assert code != 0
     assert TRACEBACK not in output, output[-3000:]
     assert_one_line(output, "error", K(upstream), *patterns)
-    log = (workdir / f"logs/soft/seed{seed}/equilibrate.log").read_text()
+    log = (workdir / f"logs/soft/seed{seed}/equilibrate/stage.log").read_text()
     assert_one_line(log, "error", K(upstream), *patterns)
     for path in _downstream(workdir, seed):
         assert not path.exists(), f"complete-looking output {path} after a failed job"
