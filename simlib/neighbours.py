@@ -145,7 +145,8 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False):
         if parallel:
             _build_cells_parallel(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
         else:
-            _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+            return _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, cell_index,
+                                             neighbours, counts)
     else:
         _build_all_pairs(x, box, r_list, neighbours, counts)
     largest = 0
@@ -238,14 +239,33 @@ def sort_into_cells(x, box, ncell):
 def _around(c, m, nx, ny, nz):
     """The ``m``-th of the 3^d cells around cell ``c`` (itself included); ``nz = 0`` in 2D.
 
-    Scalar arguments: an array argument would cost reference counting on every call."""
+    Scalar arguments (an array argument would cost reference counting on every call);
+    periodic wrapping by comparison, as an integer division by a run-time cell count
+    costs tens of cycles."""
     cx = c % nx
     cy = (c // nx) % ny
-    xc = (cx + m % 3 - 1 + nx) % nx
-    yc = (cy + (m // 3) % 3 - 1 + ny) % ny
+    return _around_cell(cx, cy, c // (nx * ny), m, nx, ny, nz)
+
+
+@njit(forceinline=True, cache=True)
+def _around_cell(cx, cy, cz, m, nx, ny, nz):
+    """:func:`_around` for the cell at grid position ``(cx, cy, cz)``."""
+    xc = cx + m % 3 - 1
+    if xc < 0:
+        xc += nx
+    elif xc >= nx:
+        xc -= nx
+    yc = cy + (m // 3) % 3 - 1
+    if yc < 0:
+        yc += ny
+    elif yc >= ny:
+        yc -= ny
     if nz > 0:
-        cz = c // (nx * ny)
-        zc = (cz + m // 9 - 1 + nz) % nz
+        zc = cz + m // 9 - 1
+        if zc < 0:
+            zc += nz
+        elif zc >= nz:
+            zc -= nz
         return xc + nx * (yc + ny * zc)
     return xc + nx * yc
 
@@ -269,9 +289,12 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if d == 3 else 0.0
         c = cell_index[i]
+        cx = c % nx
+        cy = (c // nx) % ny
+        cz = c // (nx * ny)
         count = 0
         for a in range(width):
-            nc = _around(c, a, nx, ny, nz)
+            nc = _around_cell(cx, cy, cz, a, nx, ny, nz)
             for m in range(cell_start[nc], cell_start[nc + 1]):
                 j = cell_members[m]
                 dx = min_image(xi - x[j, 0], lx, hx)
@@ -296,6 +319,101 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
 
 
 _build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
+
+
+@njit(cache=True)
+def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
+    """The list :func:`_cell_rows` builds, with each pair's distance checked once.
+
+    Each row's upper part (neighbours above ``i``) is found from the cells around ``i``
+    and sorted; it is stored right-aligned in the row while the lower parts are
+    counted. Row ``j``'s lower part is then the transpose: the ``i < j`` whose upper
+    part holds ``j``, written in ascending ``i``, hence sorted. Returns the largest
+    count; rows are incomplete when it exceeds the capacity.
+    """
+    n, d = x.shape
+    capacity = neighbours.shape[1]
+    r2_list = r_list * r_list
+    width = 27 if d == 3 else 9
+    nx, ny = ncell[0], ncell[1]
+    nz = ncell[2] if d == 3 else 0
+    lx, ly = box[0], box[1]
+    hx, hy = 0.5 * lx, 0.5 * ly
+    lz = box[2] if d == 3 else 1.0
+    hz = 0.5 * lz
+    upper = np.empty(n, dtype=np.int32)
+    lower = np.zeros(n, dtype=np.int32)
+    for mi in range(n):
+        i = cell_members[mi]
+        xi, yi = x[i, 0], x[i, 1]
+        zi = x[i, 2] if d == 3 else 0.0
+        c = cell_index[i]
+        cx = c % nx
+        cy = (c // nx) % ny
+        cz = c // (nx * ny)
+        count = 0
+        for a in range(width):
+            nc = _around_cell(cx, cy, cz, a, nx, ny, nz)
+            # members are ascending: walk down while they are above i
+            m = cell_start[nc + 1] - 1
+            first = cell_start[nc]
+            while m >= first:
+                j = cell_members[m]
+                if j <= i:
+                    break
+                m -= 1
+                dx = min_image(xi - x[j, 0], lx, hx)
+                dy = min_image(yi - x[j, 1], ly, hy)
+                r2 = dx * dx + dy * dy
+                if d == 3:
+                    dz = min_image(zi - x[j, 2], lz, hz)
+                    r2 += dz * dz
+                # stored unconditionally (kept only if counted): no branch to mispredict
+                neighbours[i, max(capacity - 1 - count, 0)] = j
+                count += r2 < r2_list
+        upper[i] = count
+    for i in range(n):
+        if upper[i] >= capacity:
+            # the lower parts cannot be counted from a full or truncated row (its first
+            # slot may have been overwritten): count them directly
+            _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+            largest = 0
+            for k in range(n):
+                largest = max(largest, counts[k])
+            return largest
+        for k in range(capacity - upper[i], capacity):
+            lower[neighbours[i, k]] += 1
+    largest = 0
+    for i in range(n):
+        total = lower[i] + upper[i]
+        counts[i] = total
+        if total > largest:
+            largest = total
+    if largest > capacity:
+        return largest
+    for i in range(n):
+        # move the upper part from the row's end to just after its lower part, sorted
+        start = lower[i]
+        m = upper[i]
+        for k in range(m):
+            neighbours[i, start + k] = neighbours[i, capacity - m + k]
+        for a in range(start + 1, start + m):
+            value = neighbours[i, a]
+            b = a - 1
+            while b >= start and neighbours[i, b] > value:
+                neighbours[i, b + 1] = neighbours[i, b]
+                b -= 1
+            neighbours[i, b + 1] = value
+    fill = lower
+    for i in range(n):
+        fill[i] = 0
+    for i in range(n):
+        start = counts[i] - upper[i]
+        for k in range(start, counts[i]):
+            j = neighbours[i, k]
+            neighbours[j, fill[j]] = i
+            fill[j] += 1
+    return largest
 
 
 # -- single-particle re-listing (Monte Carlo) -------------------------------------------

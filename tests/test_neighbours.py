@@ -220,3 +220,43 @@ def test_overflow_during_a_run_grows_the_list():
 def test_bad_list_parameters(r_int, skin, name):
     with pytest.raises(ValueError, match=name):
         NeighbourList(r_int, skin)
+
+
+@pytest.mark.parametrize("dim, L, n", [(2, 25.0, 400), (3, 11.5, 300)])
+@pytest.mark.parametrize("spare", [-1, 0, 1, 50])
+def test_serial_transposed_build_equals_parallel_row_build_at_every_capacity(dim, L, n, spare):
+    # the serial build checks each pair once and transposes; the parallel one fills each
+    # row from all its cells: same rows, same counts and the same largest count, also
+    # when the capacity is one short, exact or one more than needed
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=11, fixed=edge_points(L, dim))
+    big, c_rows = np.zeros((n, 300), np.int32), np.zeros(n, np.int32)
+    needed = build_list(x, box.lengths, 2.9, big, c_rows, True)
+    capacity = needed + spare
+    nb, c_serial = np.zeros((n, capacity), np.int32), np.zeros(n, np.int32)
+    assert build_list(x, box.lengths, 2.9, nb, c_serial, False) == needed
+    assert np.array_equal(c_serial, c_rows)
+    if needed <= capacity:
+        for i in range(n):
+            assert np.array_equal(nb[i, : c_serial[i]], big[i, : c_rows[i]])
+
+
+@pytest.mark.parametrize("kind, dim", [("lj", 2), ("soft12", 2), ("lj_smooth", 3), ("lj", 3)])
+def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim):
+    # one thread evaluates each pair once (Newton's third law), several threads evaluate
+    # every pair from both sides; the summation order makes them the same bits
+    L = 25.0 if dim == 2 else 11.5
+    n = 400 if dim == 2 else 300
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=5, fixed=edge_points(L, dim))
+    diameters = polydisperse_diameters(n, 0.15, seed=2)
+    diameters[: len(edge_points(L, dim))] = 1.0
+    pot = Potential(kind, r_cut=2.5)
+    nl = NeighbourList(2.5, 0.4)
+    nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
+    args = (x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts)
+    f_half, f_full = np.full_like(x, np.nan), np.full_like(x, np.nan)
+    uw_half = energy_forces_list(*args, f_half, False)
+    uw_full = energy_forces_list(*args, f_full, True)
+    assert uw_half == uw_full and np.array_equal(f_half, f_full)
+    assert np.abs(f_half).max() > 0.1
