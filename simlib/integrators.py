@@ -59,17 +59,28 @@ class Langevin:
         (reproduces the course's numbers). ``"baoab"`` is the Leimkuhler-Matthews
         splitting (kick, drift, exact Ornstein-Uhlenbeck, drift, kick), whose
         configurational sampling error is much smaller at large ``dt``.
+    limit : float or None, default None
+        Largest displacement of a particle in one step [length], as LAMMPS's
+        ``fix nve/limit``: a particle that would move further moves ``limit`` along
+        its step, and its velocity is scaled by the same factor. For violent starts
+        (a hot quench from a lattice, where at large N some pair always comes close
+        enough for one Euler step to blow up). A run where the limit never acts is
+        bit-identical to one without it; the number of limited particle-steps is
+        :attr:`simlib.Simulation.limited`. None: no limit (the course's integrator).
     """
 
     kT: float
     dt: float = 0.01
     friction: float = 1.0
     scheme: str = "euler"
+    limit: float = None
 
     def __post_init__(self):
         _check_positive("langevin", kT=self.kT, dt=self.dt, friction=self.friction)
         if self.scheme not in SCHEMES:
             raise ValueError(f"langevin.scheme must be one of {sorted(SCHEMES)}, got {self.scheme!r}")
+        if self.limit is not None:
+            _check_positive("langevin", limit=self.limit)
 
     @property
     def code(self):
@@ -93,6 +104,7 @@ class VelocityVerlet:
 
     kT = 0.0
     friction = 0.0
+    limit = None
     code = VERLET
 
 
@@ -100,12 +112,14 @@ class VelocityVerlet:
 def run_dynamics(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
     neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move,
-    parallel=False,
+    limit=np.inf, parallel=False,
 ):
     """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is valid for
-    ``reference``. Returns ``(status, steps_done, U, W, builds, info)``: on
+    ``reference``. A displacement longer than ``limit`` is shortened to it (see
+    :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited, info)``,
+    ``limited`` the number of particle-steps shortened: on
     ``LIST_OVERFLOW`` ``info`` is the capacity needed, on ``TOO_FAST`` the particle
     that moved more than ``max_move`` in one step (the lowest index if several did),
     on ``NON_FINITE`` -1. Arrays are left mid-step when the status is not ``OK``; the
@@ -127,44 +141,51 @@ def run_dynamics(
     u_total = 0.0
     virial = 0.0
     builds = 0
+    limit2 = limit * limit
+    limited = 0
     flags = np.zeros(n, dtype=np.uint8)
     for s in range(n_steps):
         step = np.uint64(step0 + s)
         args = (scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
-                noise_euler, c1, c2, half_skin2, max_move2, flags)
+                noise_euler, c1, c2, half_skin2, max_move2, limit2, flags)
         if parallel:
             _move_parallel(*args, False)
         else:
             _move_serial(*args, False)
         rebuild = False
         for i in range(n):
-            if flags[i] == _FLAG_TOO_FAST:
-                return TOO_FAST, s, u_total, virial, builds, i
-            if flags[i] == _FLAG_FAR:
+            flag = flags[i]
+            if flag & _FLAG_TOO_FAST:
+                return TOO_FAST, s, u_total, virial, builds, limited, i
+            if flag & _FLAG_FAR:
                 rebuild = True
+            if flag & _FLAG_LIMITED:
+                limited += 1
         if rebuild:
             needed = build_list(x, box, r_list, neighbours, counts, parallel)
             if needed > neighbours.shape[1]:
-                return LIST_OVERFLOW, s, u_total, virial, builds, needed
+                return LIST_OVERFLOW, s, u_total, virial, builds, limited, needed
             _set_reference(x, images, box, reference)
             builds += 1
         u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, parallel)
         if not np.isfinite(u_total):
-            return NON_FINITE, s, u_total, virial, builds, -1
+            return NON_FINITE, s, u_total, virial, builds, limited, -1
         if scheme != EULER:
             if parallel:
                 _move_parallel(*args, True)
             else:
                 _move_serial(*args, True)
-    return OK, n_steps, u_total, virial, builds, 0
+    return OK, n_steps, u_total, virial, builds, limited, 0
 
 
+# per-particle flags of a step (bits)
 _FLAG_FAR = 1  # moved more than skin / 2 from the list reference
 _FLAG_TOO_FAST = 2  # moved more than max_move in one step (or not finite)
+_FLAG_LIMITED = 4  # the step was shortened to the displacement limit
 
 
 def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
-               noise_euler, c1, c2, half_skin2, max_move2, flags, kick_only):
+               noise_euler, c1, c2, half_skin2, max_move2, limit2, flags, kick_only):
     """One step's update of every particle, or (``kick_only``) the closing half kick of
     BAOAB and velocity Verlet. The body is written out in the loop: a helper taking
     arrays would cost reference counting on every particle."""
@@ -182,23 +203,38 @@ def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction
             g0, g1 = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i))
             if d == 3:
                 g2, _ = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1))
-        move2 = 0.0
+        v0, dx0 = _velocity_and_drift(scheme, v[i, 0], f[i, 0], g0, dt, friction, inv_mass, noise_euler, c1, c2)
+        v1, dx1 = _velocity_and_drift(scheme, v[i, 1], f[i, 1], g1, dt, friction, inv_mass, noise_euler, c1, c2)
+        v2 = 0.0
+        dx2 = 0.0
+        if d == 3:
+            v2, dx2 = _velocity_and_drift(scheme, v[i, 2], f[i, 2], g2, dt, friction, inv_mass, noise_euler, c1, c2)
+        move2 = dx0 * dx0 + dx1 * dx1 + dx2 * dx2
+        flag = 0
+        if move2 > limit2:
+            shorten = np.sqrt(limit2 / move2)
+            v0 *= shorten
+            v1 *= shorten
+            v2 *= shorten
+            dx0 *= shorten
+            dx1 *= shorten
+            dx2 *= shorten
+            move2 = dx0 * dx0 + dx1 * dx1 + dx2 * dx2
+            flag = _FLAG_LIMITED
         disp2 = 0.0
         for k in range(d):
-            gk = g0 if k == 0 else (g1 if k == 1 else g2)
-            vk, dx = _velocity_and_drift(scheme, v[i, k], f[i, k], gk, dt, friction, inv_mass, noise_euler, c1, c2)
+            vk = v0 if k == 0 else (v1 if k == 1 else v2)
+            dx = dx0 if k == 0 else (dx1 if k == 1 else dx2)
             v[i, k] = vk
-            move2 += dx * dx
             xk, shift = wrap_coordinate(x[i, k] + dx, box[k])
             images[i, k] += shift
             x[i, k] = xk
             delta = xk + images[i, k] * box[k] - reference[i, k]
             disp2 += delta * delta
-        flag = 0
         if disp2 > half_skin2:
-            flag = _FLAG_FAR
+            flag |= _FLAG_FAR
         if not (move2 <= max_move2):
-            flag = _FLAG_TOO_FAST
+            flag |= _FLAG_TOO_FAST
         flags[i] = flag
 
 

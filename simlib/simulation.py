@@ -72,14 +72,23 @@ class Simulation:
         False starts a new stage (stage time origin, list-build and acceptance
         counters reset); True continues the stage recorded in ``state`` (restart
         from a checkpoint of the same stage).
+
+    Attributes
+    ----------
+    limited : int
+        Particle-steps shortened by the method's displacement ``limit`` (Langevin).
     """
 
     def __init__(self, state, potential, method, skin=None, max_move=0.5, resume=False):
         _check_entry(state, potential, skin, max_move)
+        limit = getattr(method, "limit", None)
+        if limit is not None and not limit < max_move:
+            raise ValueError(f"langevin.limit {limit} must be below max_move {max_move}")
         self.state = state
         self.potential = potential
         self.method = method
         self.max_move = float(max_move)
+        self.limited = 0
         self.is_mc = isinstance(method, Metropolis)
         if potential.kind == "hard" and not self.is_mc:
             raise ValueError("potential.kind 'hard' is for Monte Carlo only")
@@ -246,7 +255,8 @@ class Simulation:
             st.mc_accepted += int(accepted)
             self._energy, self._virial = self._compute_forces()
         else:
-            _, _, self._energy, self._virial, builds, _ = result
+            _, _, self._energy, self._virial, builds, limited, _ = result
+            self.limited += int(limited)
         st.step += n_steps
         st.time = st.time_origin + (st.step - st.step_origin) * st.dt
         st.list_builds += int(builds)
@@ -268,7 +278,7 @@ class Simulation:
             m.code, st.positions, st.images, st.velocities, self.forces, st.diameters,
             st.box.lengths, pot.code, pot.epsilon, pot.r_cut, self.skin, nl.neighbours,
             nl.counts, nl.reference, np.uint64(st.seed), st.step, n_steps, m.dt, m.kT,
-            m.friction, st.mass, self.max_move, _parallel(),
+            m.friction, st.mass, self.max_move, np.inf if m.limit is None else m.limit, _parallel(),
         )
 
     def _mc_range(self):

@@ -212,7 +212,7 @@ def test_free_particle_msd_is_exact_langevin(scheme, dim, mass, zeta, lags):
     (dict(kT=0.0), "kT"), (dict(kT=-1.0), "kT"), (dict(kT=np.nan), "kT"),
     (dict(kT=1.0, dt=0.0), "dt"), (dict(kT=1.0, dt=-0.01), "dt"),
     (dict(kT=1.0, friction=0.0), "friction"), (dict(kT=1.0, scheme="verlet"), "scheme"),
-    (dict(kT="1"), "kT"),
+    (dict(kT="1"), "kT"), (dict(kT=1.0, limit=0.0), "limit"), (dict(kT=1.0, limit=np.nan), "limit"),
 ])
 def test_bad_langevin_parameters_raise_value_error_naming_them(kwargs, name):
     with pytest.raises(ValueError, match=name):
@@ -287,3 +287,48 @@ def test_steps_follow_the_documented_update_rules(scheme):
     np.testing.assert_allclose(state.unwrapped_positions(), x, rtol=0, atol=1e-13)
     np.testing.assert_allclose(state.velocities, v, rtol=0, atol=1e-13)
     np.testing.assert_allclose(sim.forces, f, rtol=0, atol=1e-12 * np.abs(f).max())
+
+
+# -- displacement limit (the hot quench at large N) ---------------------------------------------
+
+def _overlapping_pair(distance):
+    box = Box.cube(10.0, 2)
+    x = np.array([[5.0, 5.0], [5.0 + distance, 5.0]])
+    return State(x, np.zeros((2, 2)), np.zeros((2, 2), np.int64), np.ones(2), box, seed=3)
+
+
+def test_displacement_limit_keeps_a_violent_start_stable_and_counts_its_steps():
+    # r = 0.6 a: the LJ force (~4e4) moves a particle ~3.7 a in one Euler step at dt = 0.01,
+    # far beyond max_move: a blow-up without the limit
+    lj = Potential("lj", r_cut=2.5)
+    with pytest.raises(simlib.SimulationError, match="blow-up"):
+        Simulation(_overlapping_pair(0.6), lj, Langevin(kT=5.0, dt=0.01)).run(10)
+    state = _overlapping_pair(0.6)
+    sim = Simulation(state, lj, Langevin(kT=5.0, dt=0.01, limit=0.1))
+    previous = state.box.unwrap(state.positions, state.images)
+    for _ in range(50):
+        sim.run(1)
+        now = state.box.unwrap(state.positions, state.images)
+        assert np.all(np.linalg.norm(now - previous, axis=1) <= 0.1 * (1 + 1e-12))
+        previous = now
+    assert sim.limited >= 2  # both particles on the first step
+    r = np.linalg.norm(now[1] - now[0])
+    assert r > 1.0 and np.isfinite(sim.potential_energy)  # pushed apart, not exploded
+
+
+def test_displacement_limit_that_never_acts_gives_the_same_bits():
+    lj = Potential("lj", r_cut=2.5)
+    runs = []
+    for limit in (None, 0.45):
+        state = simlib.initial_state(400, Box.cube(25.0, 2), seed=8, polydispersity=0.1)
+        sim = Simulation(state, lj, Langevin(kT=1.0, dt=0.005, limit=limit))
+        sim.run(200)
+        assert sim.limited == 0
+        runs.append((state.positions.copy(), state.velocities.copy(), sim.potential_energy))
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2]
+
+
+def test_displacement_limit_must_be_below_max_move():
+    with pytest.raises(ValueError, match="limit"):
+        Simulation(_overlapping_pair(1.2), Potential("lj", r_cut=2.5), Langevin(kT=1.0, limit=0.5), max_move=0.5)

@@ -73,7 +73,8 @@ from ..potentials import Potential
 from ..simulation import Simulation, tune_move_size
 
 METHOD_KEYS = {
-    "langevin": {"method", "kT", "dt", "friction", "scheme", "duration", "vacf_every", "vacf_window", "vacf_start"},
+    "langevin": {"method", "kT", "dt", "friction", "scheme", "limit", "duration", "vacf_every", "vacf_window",
+                 "vacf_start"},
     "nve": {"method", "dt", "duration", "vacf_every", "vacf_window", "vacf_start"},
     "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance"},
 }
@@ -118,7 +119,7 @@ def make_method(spec, where="stage"):
             if method == "langevin":
                 obj = Langevin(
                     kT=spec["kT"], dt=spec.get("dt", 0.01), friction=spec.get("friction", 1.0),
-                    scheme=spec.get("scheme", "euler"),
+                    scheme=spec.get("scheme", "euler"), limit=spec.get("limit"),
                 )
             else:
                 obj = VelocityVerlet(dt=spec.get("dt", 0.001))
@@ -514,6 +515,8 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
             writer.abort(keep_partial=True)
         raise
     wall = time.perf_counter() - wall0
+    if sim.limited:
+        log(f"langevin.limit {method.limit} shortened {sim.limited} particle-steps of this run")
     if acc is not None:
         _save_vacf(vacf_out, acc, config, state.seed)
     save_thermo(thermo_out, rows, config, state.seed, dim=state.dim, n=state.n, potential=pot, method=method)
