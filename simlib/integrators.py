@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import serial_and_parallel
+from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
-from .neighbours import build_list
-from .potentials import energy_forces_list
+from .neighbours import _build_list_parallel, _build_list_serial
+from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, normal_pair
 
 EULER = 0
@@ -108,7 +108,6 @@ class VelocityVerlet:
     code = VERLET
 
 
-@njit(cache=True)
 def run_dynamics(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
     neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move,
@@ -130,6 +129,20 @@ def run_dynamics(
     per-particle flags scanned in index order, so the result never depends on the
     number of threads.
     """
+    kernel = _RUN_DYNAMICS[(x.shape[1] == 3, bool(parallel))]
+    return kernel(scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin, neighbours, counts,
+                  reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit)
+
+
+# Set per specialisation (end of this module): the particle update, list build and force
+# kernels, serial or parallel, of the dimension.
+MOVE = BUILD = ENERGY_FORCES = None
+
+
+def _run_dynamics_with(
+    scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
+    neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit,
+):
     n, d = x.shape
     half_skin2 = 0.25 * skin * skin
     max_move2 = max_move * max_move
@@ -148,10 +161,7 @@ def run_dynamics(
         step = np.uint64(step0 + s)
         args = (scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
                 noise_euler, c1, c2, half_skin2, max_move2, limit2, flags)
-        if parallel:
-            _move_parallel(*args, False)
-        else:
-            _move_serial(*args, False)
+        MOVE(*args, False)
         rebuild = False
         for i in range(n):
             flag = flags[i]
@@ -162,19 +172,16 @@ def run_dynamics(
             if flag & _FLAG_LIMITED:
                 limited += 1
         if rebuild:
-            needed = build_list(x, box, r_list, neighbours, counts, parallel)
+            needed = BUILD(x, box, r_list, neighbours, counts)
             if needed > neighbours.shape[1]:
                 return LIST_OVERFLOW, s, u_total, virial, builds, limited, needed
             _set_reference(x, images, box, reference)
             builds += 1
-        u_total, virial = energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, parallel)
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1
         if scheme != EULER:
-            if parallel:
-                _move_parallel(*args, True)
-            else:
-                _move_serial(*args, True)
+            MOVE(*args, True)
     return OK, n_steps, u_total, virial, builds, limited, 0
 
 
@@ -263,3 +270,16 @@ def _set_reference(x, images, box, reference):
     for i in range(n):
         for k in range(d):
             reference[i, k] = x[i, k] + images[i, k] * box[k]
+
+
+# keyed by (three_d, parallel); each compiles only when first used
+_RUN_DYNAMICS = {
+    (three_d, parallel): specialised(
+        _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+        MOVE=_move_parallel if parallel else _move_serial,
+        BUILD=_build_list_parallel if parallel else _build_list_serial,
+        ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
+    )
+    for three_d in (False, True)
+    for parallel in (False, True)
+}

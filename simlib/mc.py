@@ -11,8 +11,8 @@ neighbour list. Random numbers come from counter ``(sweep, 4 t + k)`` for trial
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from ._kernels import specialised
 from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import _cell_grid, reference_cells, relist_particle
@@ -41,7 +41,6 @@ class Metropolis:
     dt = 0.0
 
 
-@njit(cache=True)
 def run_metropolis(
     x, images, diameters, box, kind, eps, r_cut, skin, neighbours, counts, reference,
     seed, sweep0, n_sweeps, move_size, kT,
@@ -56,8 +55,21 @@ def run_metropolis(
     changes cost only: the energy change sums the listed partners within ``r_cut``
     in ascending index order, the same for any valid list.
     """
+    kernel = _run_metropolis_3d if x.shape[1] == 3 else _run_metropolis_2d
+    return kernel(x, images, diameters, box, kind, eps, r_cut, skin, neighbours, counts, reference,
+                  seed, sweep0, n_sweeps, move_size, kT)
+
+
+# Set per specialisation (end of this module): whether the kernel is the 3D one.
+THREE_D = False
+
+
+def _run_metropolis_with(
+    x, images, diameters, box, kind, eps, r_cut, skin, neighbours, counts, reference,
+    seed, sweep0, n_sweeps, move_size, kT,
+):
     n, d = x.shape
-    three_d = d == 3
+    three_d = THREE_D
     half_skin2 = 0.25 * skin * skin
     r_list = r_cut + skin
     beta = 1.0 / kT
@@ -180,3 +192,9 @@ class MoveSizeTuner:
         scaled = move_size * (self.gamma + acceptance / self.target) / (self.gamma + 1.0)
         upper = limit if self.max_move is None else min(limit, self.max_move)
         return float(np.clip(scaled, self.min_move, upper))
+
+
+# one kernel per dimension, each compiled when first used (the 2D one inlines only the
+# 2D energy change)
+_run_metropolis_2d = specialised(_run_metropolis_with, "_2d", THREE_D=False)
+_run_metropolis_3d = specialised(_run_metropolis_with, "_3d", THREE_D=True)

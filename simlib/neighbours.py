@@ -23,7 +23,7 @@ particle that strays more than ``skin / 2`` from it is re-listed alone
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import serial_and_parallel
+from ._kernels import serial_and_parallel, specialised
 from .geometry import min_image
 
 
@@ -129,28 +129,36 @@ def _cell_grid(box, r_list, n):
     return ncell, use_cells
 
 
-@njit(cache=True)
 def build_list(x, box, r_list, neighbours, counts, parallel=False):
     """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
 
     If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
     (overflow) and must be rebuilt with more capacity. With ``parallel`` the rows are
-    filled and sorted on numba's threads (each particle writes only its own row), so
-    the list is the same for any thread count.
+    filled and sorted on numba's threads (each particle writes only its own row);
+    serially each pair's distance is checked once and the rows are completed by
+    transposition. Both give the same list, so it is the same for any thread count.
     """
+    return (_build_list_parallel if parallel else _build_list_serial)(x, box, r_list, neighbours, counts)
+
+
+# Set per specialisation (end of this module): the kernel that fills the rows from the cells.
+CELL_ROWS = None
+
+
+def _build_list_with(x, box, r_list, neighbours, counts):
     n = x.shape[0]
     ncell, use_cells = _cell_grid(box, r_list, n)
     if use_cells:
         cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
-        if parallel:
-            _build_cells_parallel(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
-        else:
-            return _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, cell_index,
-                                             neighbours, counts)
-    else:
-        _build_all_pairs(x, box, r_list, neighbours, counts)
+        return CELL_ROWS(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
+    _build_all_pairs(x, box, r_list, neighbours, counts)
+    return _largest(counts)
+
+
+@njit(cache=True)
+def _largest(counts):
     largest = 0
-    for i in range(n):
+    for i in range(counts.shape[0]):
         if counts[i] > largest:
             largest = counts[i]
     return largest
@@ -316,6 +324,7 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
                     neighbours[i, b + 1] = neighbours[i, b]
                     b -= 1
                 neighbours[i, b + 1] = value
+    return _largest(counts)
 
 
 _build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
@@ -376,11 +385,8 @@ def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, c
         if upper[i] >= capacity:
             # the lower parts cannot be counted from a full or truncated row (its first
             # slot may have been overwritten): count them directly
-            _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
-            largest = 0
-            for k in range(n):
-                largest = max(largest, counts[k])
-            return largest
+            return _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
+                                       counts)
         for k in range(capacity - upper[i], capacity):
             lower[neighbours[i, k]] += 1
     largest = 0
@@ -601,3 +607,8 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts):
             if ratio2 < best:
                 best_i, best_j, best = i, j, ratio2
     return best_i, best_j, np.sqrt(best)
+
+
+# The builders: each compiles only when first used (a parallel kernel takes seconds to compile).
+_build_list_serial = specialised(_build_list_with, "_serial", CELL_ROWS=_build_cells_by_transpose)
+_build_list_parallel = specialised(_build_list_with, "_parallel", CELL_ROWS=_build_cells_parallel)

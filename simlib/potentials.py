@@ -246,7 +246,6 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     return u_total, virial
 
 
-@njit(cache=True)
 def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False):
     """Energies and forces from a full neighbour list (every pair appears twice, rows sorted).
 
@@ -260,18 +259,19 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     is a deterministic function of the positions alone: it does not depend on when the
     list was built. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
+    kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces)
+
+
+# Set per specialisation (end of this module): the kernel that fills the forces.
+FORCES = None
+
+
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces):
     n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
-    three_d = x.shape[1] == 3
-    if parallel and three_d:
-        _forces_full_3d(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
-    elif parallel:
-        _forces_full_2d(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
-    elif three_d:
-        _forces_half_3d(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
-    else:
-        _forces_half_2d(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -522,9 +522,20 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
     return u_new - u_old
 
 
-# The force kernels, specialised by dimension: a 3D branch taken on every pair costs
-# about a fifth of the 2D kernel's time. The parallel ones run on numba's threads.
+# The force kernels, specialised by dimension (a 3D branch taken on every pair costs
+# about a fifth of the 2D kernel's time) and by thread use (the parallel ones run on
+# numba's threads); each compiles only when first used.
 _forces_half_2d = specialised(_forces_half, "_2d", THREE_D=False)
 _forces_half_3d = specialised(_forces_half, "_3d", THREE_D=True)
 _forces_full_2d = specialised(_forces_full, "_2d", parallel=True, THREE_D=False)
 _forces_full_3d = specialised(_forces_full, "_3d", parallel=True, THREE_D=True)
+# keyed by (three_d, parallel)
+_ENERGY_FORCES = {
+    (three_d, parallel): specialised(
+        _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+        FORCES={(False, False): _forces_half_2d, (True, False): _forces_half_3d,
+                (False, True): _forces_full_2d, (True, True): _forces_full_3d}[(three_d, parallel)],
+    )
+    for three_d in (False, True)
+    for parallel in (False, True)
+}
