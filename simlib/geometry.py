@@ -115,3 +115,27 @@ def min_image(dx, length, half_length):
     if dx < -half_length:
         return dx + length
     return dx
+
+
+@njit(forceinline=True, cache=True)
+def box_sides(box, three_d):
+    """``(lx, ly, lz, hx, hy, hz)``: box sides and half sides (``lz = 1`` in 2D), read
+    once before a pair loop."""
+    lx, ly = box[0], box[1]
+    lz = box[2] if three_d else 1.0
+    return lx, ly, lz, 0.5 * lx, 0.5 * ly, 0.5 * lz
+
+
+@njit(forceinline=True, cache=True)
+def separation(dx, dy, dz, lx, ly, lz, hx, hy, hz, three_d):
+    """Minimum-image ``(dx, dy, dz, r^2)`` from the coordinate differences of two wrapped
+    positions (``dz = 0`` in 2D). Scalars only, so a pair loop can call it at no cost."""
+    dx = min_image(dx, lx, hx)
+    dy = min_image(dy, ly, hy)
+    r2 = dx * dx + dy * dy
+    if three_d:
+        dz = min_image(dz, lz, hz)
+        r2 += dz * dz
+    else:
+        dz = 0.0
+    return dx, dy, dz, r2

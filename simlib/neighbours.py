@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import serial_and_parallel, specialised
-from .geometry import min_image
+from .geometry import box_sides, min_image, separation
 
 
 class NeighbourList:
@@ -250,9 +250,20 @@ def _around(c, m, nx, ny, nz):
     Scalar arguments (an array argument would cost reference counting on every call);
     periodic wrapping by comparison, as an integer division by a run-time cell count
     costs tens of cycles."""
-    cx = c % nx
-    cy = (c // nx) % ny
-    return _around_cell(cx, cy, c // (nx * ny), m, nx, ny, nz)
+    cx, cy, cz = _cell_coordinates(c, nx, ny)
+    return _around_cell(cx, cy, cz, m, nx, ny, nz)
+
+
+@njit(forceinline=True, cache=True)
+def _cell_coordinates(c, nx, ny):
+    """Grid position ``(cx, cy, cz)`` of the flattened cell index ``c`` (x fastest)."""
+    return c % nx, (c // nx) % ny, c // (nx * ny)
+
+
+@njit(forceinline=True, cache=True)
+def _stencil(ncell, d):
+    """``(3^d, nx, ny, nz)``: cells around a cell and the grid shape (``nz = 0`` in 2D)."""
+    return (27 if d == 3 else 9), ncell[0], ncell[1], (ncell[2] if d == 3 else 0)
 
 
 @njit(forceinline=True, cache=True)
@@ -285,32 +296,20 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    width = 27 if d == 3 else 9
-    nx, ny = ncell[0], ncell[1]
-    nz = ncell[2] if d == 3 else 0
-    lx, ly = box[0], box[1]
-    hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if d == 3 else 1.0
-    hz = 0.5 * lz
+    width, nx, ny, nz = _stencil(ncell, d)
+    lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
     for mi in prange(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if d == 3 else 0.0
-        c = cell_index[i]
-        cx = c % nx
-        cy = (c // nx) % ny
-        cz = c // (nx * ny)
+        cx, cy, cz = _cell_coordinates(cell_index[i], nx, ny)
         count = 0
         for a in range(width):
             nc = _around_cell(cx, cy, cz, a, nx, ny, nz)
             for m in range(cell_start[nc], cell_start[nc + 1]):
                 j = cell_members[m]
-                dx = min_image(xi - x[j, 0], lx, hx)
-                dy = min_image(yi - x[j, 1], ly, hy)
-                r2 = dx * dx + dy * dy
-                if d == 3:
-                    dz = min_image(zi - x[j, 2], lz, hz)
-                    r2 += dz * dz
+                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if d == 3 else 0.0),
+                                         lx, ly, lz, hx, hy, hz, d == 3)
                 if r2 < r2_list and j != i:
                     if count < capacity:
                         neighbours[i, count] = j
@@ -343,23 +342,15 @@ def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, c
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    width = 27 if d == 3 else 9
-    nx, ny = ncell[0], ncell[1]
-    nz = ncell[2] if d == 3 else 0
-    lx, ly = box[0], box[1]
-    hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if d == 3 else 1.0
-    hz = 0.5 * lz
+    width, nx, ny, nz = _stencil(ncell, d)
+    lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
     upper = np.empty(n, dtype=np.int32)
     lower = np.zeros(n, dtype=np.int32)
     for mi in range(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if d == 3 else 0.0
-        c = cell_index[i]
-        cx = c % nx
-        cy = (c // nx) % ny
-        cz = c // (nx * ny)
+        cx, cy, cz = _cell_coordinates(cell_index[i], nx, ny)
         count = 0
         for a in range(width):
             nc = _around_cell(cx, cy, cz, a, nx, ny, nz)
@@ -371,12 +362,8 @@ def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, c
                 if j <= i:
                     break
                 m -= 1
-                dx = min_image(xi - x[j, 0], lx, hx)
-                dy = min_image(yi - x[j, 1], ly, hy)
-                r2 = dx * dx + dy * dy
-                if d == 3:
-                    dz = min_image(zi - x[j, 2], lz, hz)
-                    r2 += dz * dz
+                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if d == 3 else 0.0),
+                                         lx, ly, lz, hx, hy, hz, d == 3)
                 # stored unconditionally (kept only if counted): no branch to mispredict
                 neighbours[i, max(capacity - 1 - count, 0)] = j
                 count += r2 < r2_list
@@ -516,10 +503,7 @@ def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell
     n, d = wref.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    lx, ly = box[0], box[1]
-    hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if d == 3 else 1.0
-    hz = 0.5 * lz
+    lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
     xi, yi = wref[i, 0], wref[i, 1]
     zi = wref[i, 2] if d == 3 else 0.0
     count = 0

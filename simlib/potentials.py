@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._kernels import specialised
-from .geometry import min_image
+from .geometry import box_sides, min_image, separation
 
 SOFT12 = 0
 LJ = 1
@@ -303,10 +303,7 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
     three_d = THREE_D
-    lx, ly = box[0], box[1]
-    hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if three_d else 1.0
-    hz = 0.5 * lz
+    lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     rc2 = r_cut * r_cut
     coefficients = power_law_coefficients(kind, eps, r_cut)
     for i in range(n):
@@ -324,13 +321,8 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         count = counts[i]
         for jj in range(first_above(neighbours, i, count), count):
             j = neighbours[i, jj]
-            dx = min_image(xi - x[j, 0], lx, hx)
-            dy = min_image(yi - x[j, 1], ly, hy)
-            r2 = dx * dx + dy * dy
-            dz = 0.0
-            if three_d:
-                dz = min_image(zi - x[j, 2], lz, hz)
-                r2 += dz * dz
+            dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
+                                        lx, ly, lz, hx, hy, hz, three_d)
             if r2 < rc2:
                 u, fr = pair_term(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut, coefficients)
                 ui += u
@@ -354,10 +346,7 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
 def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
     n, d = x.shape
     three_d = THREE_D
-    lx, ly = box[0], box[1]
-    hx, hy = 0.5 * lx, 0.5 * ly
-    lz = box[2] if three_d else 1.0
-    hz = 0.5 * lz
+    lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     rc2 = r_cut * r_cut
     coefficients = power_law_coefficients(kind, eps, r_cut)
     for i in prange(n):
@@ -375,13 +364,8 @@ def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         wi = 0.0
         for jj in range(counts[i]):
             j = neighbours[i, jj]
-            dx = min_image(xi - x[j, 0], lx, hx)
-            dy = min_image(yi - x[j, 1], ly, hy)
-            r2 = dx * dx + dy * dy
-            dz = 0.0
-            if three_d:
-                dz = min_image(zi - x[j, 2], lz, hz)
-                r2 += dz * dz
+            dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
+                                        lx, ly, lz, hx, hy, hz, three_d)
             if r2 < rc2:
                 u, fr = pair_term(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut, coefficients)
                 if j < i:
