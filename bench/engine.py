@@ -222,6 +222,13 @@ def ratios(best):
     return out
 
 
+def thread_speedups(best):
+    """simlib's rate with several threads over its one-thread rate, same kind and N."""
+    one = {(r["kind"], r["n"]): r["rate"] for r in best if r["code"] == "simlib" and r["threads"] == 1}
+    return [{"kind": r["kind"], "n": r["n"], "threads": r["threads"], "speedup": r["rate"] / one[(r["kind"], r["n"])]}
+            for r in best if r["code"] == "simlib" and r["threads"] > 1 and (r["kind"], r["n"]) in one]
+
+
 def compile_times():
     """Cold compile (empty numba cache) and cached load, for Langevin, NVE and MC runs."""
     code = (
@@ -257,6 +264,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="runs per code (best of N is kept)")
     parser.add_argument("--n", type=int, default=1024, help="number of particles")
     parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per run")
+    parser.add_argument("--threads", default="1", help="simlib thread counts, e.g. 1,2 (speed-up printed)")
+    parser.add_argument("--kinds", default="langevin,nve,mc", help="cases to run, e.g. langevin,mc")
     parser.add_argument("--no-compile", action="store_true", help="skip the cold-compile measurement")
     parser.add_argument("--case", nargs=4, metavar=("KIND", "N", "THREADS", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--output", default="results/bench/engine.json")
@@ -265,7 +274,9 @@ def main(argv=None):
         measure(args.case[0], int(args.case[1]), int(args.case[2]), float(args.case[3]))
         return 0
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
-    rows = measure_codes([args.n], repeats=args.repeats, target_seconds=args.seconds)
+    threads = tuple(int(t) for t in args.threads.split(","))
+    kinds = tuple(args.kinds.split(","))
+    rows = measure_codes([args.n], kinds=kinds, threads=threads, repeats=args.repeats, target_seconds=args.seconds)
     best = best_rows(rows)
     print(f"\nbest of {args.repeats} per code:")
     print(f"{'code':<8}{'kind':<10}{'N':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}")
@@ -274,7 +285,10 @@ def main(argv=None):
     print("\nratios (simlib / other, > 1 means simlib is faster):")
     ratio_rows = ratios(best)
     for q in ratio_rows:
-        print(f"  simlib {q['kind']:<9} N={q['n']:<7} vs {q['versus']:<16} {q['ratio']:.2f}")
+        print(f"  simlib {q['kind']:<9} N={q['n']:<7} threads={q['threads']} vs {q['versus']:<16} {q['ratio']:.2f}")
+    speedups = thread_speedups(best)
+    for q in speedups:
+        print(f"  simlib {q['kind']:<9} N={q['n']:<7} {q['threads']} threads vs 1: {q['speedup']:.2f}x")
     compile_info = {} if args.no_compile else compile_times()
     if compile_info:
         print(f"cold compile {compile_info['cold_compile_seconds']:.1f} s, "
@@ -282,7 +296,7 @@ def main(argv=None):
     report = {
         "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "load_average": os.getloadavg()[0]},
-        "rows": rows, "best": best, "ratios": ratio_rows, **compile_info,
+        "rows": rows, "best": best, "ratios": ratio_rows, "thread_speedups": speedups, **compile_info,
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=1) + "\n")
