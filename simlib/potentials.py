@@ -282,16 +282,12 @@ def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts,
 
 @njit(inline="always", cache=True)
 def first_above(neighbours, i, count):
-    """Position in the sorted row ``i`` of its first neighbour with index above ``i``."""
-    low = 0
-    high = count
-    while low < high:
-        mid = (low + high) >> 1
-        if neighbours[i, mid] < i:
-            low = mid + 1
-        else:
-            high = mid
-    return low
+    """Position in the sorted row ``i`` of its first neighbour with index above ``i``:
+    the number of entries below ``i``, counted without branches (vectorised)."""
+    below = 0
+    for k in range(count):
+        below += neighbours[i, k] < i
+    return below
 
 
 # Set per specialisation (see the end of this module): whether the kernel is the 3D one.
