@@ -15,6 +15,8 @@ rule analyse_lj:
         "analysis"
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         family="lj",
         settings=analysis_settings(),
@@ -83,6 +85,8 @@ rule study_family:
         "logs/study/{family}.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         runs=lambda w: run_ids(config, (w.family,)),
     script:
@@ -107,6 +111,8 @@ rule summary:
         "logs/summary.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         runs=summarised_runs(),
     script:
@@ -136,5 +142,7 @@ rule manifest:
         "logs/manifest.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     script:
         "../scripts/manifest.py"

@@ -42,6 +42,8 @@ FREE = config["free_particle"]
 ENV = "../../environment.yml"
 FIG = "results/figures"
 ANALYSIS_KEYS = ("equilibrated_fraction", "rdf", "structure_factor", "msd_fit")
+DISK_MB = 1000  # Snakemake's default floor; a job writes a few MB
+MEM_MB = 2000  # analyses, tables and figures (what the profiles' default-resources gave them)
 
 
 def canonical(value):
@@ -52,6 +54,16 @@ def canonical(value):
     if isinstance(value, (list, tuple)):
         return [canonical(item) for item in value]
     return value
+
+
+def job_resources(mem_mb=MEM_MB, runtime=None):
+    """Memory and disk of a job, named in every rule. Left to Snakemake's defaults, mem_mb
+    and disk_mb are expressions of input.size_mb, evaluated with a stat of every input of
+    every job while the DAG is built (a third of a dry run of a 1000-run sweep)."""
+    resources = {"mem_mb": mem_mb, "disk_mb": DISK_MB}
+    if runtime is not None:
+        resources["runtime"] = runtime
+    return resources
 
 
 def stage_outputs(family, trajectory=False, vacf=False):
