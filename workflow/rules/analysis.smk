@@ -88,7 +88,7 @@ rule study_family:
     resources:
         **job_resources(),
     params:
-        runs=lambda w: run_ids(config, (w.family,)),
+        runs=lambda w: run_ids(RUNS, (w.family,)),
     script:
         "../scripts/study.py"
 
@@ -126,16 +126,16 @@ rule manifest:
         "results/study.csv",
         [
             run_path(run, f"{name}.nc")
-            for run in run_ids(config, ("lj", "mc", "nve"))
+            for run in run_ids(RUNS, ("lj", "mc", "nve"))
             for name in ("state", "thermo", "trajectory")
         ],
         run_files("analysis.json"),
         [
             run_path(run, name)
-            for run in run_ids(config, ("lj", "nve"))
+            for run in run_ids(RUNS, ("lj", "nve"))
             for name in ("vacf.nc", "trajectory.gsd")
         ],
-        [run_path(run, "trajectory.gsd") for run in run_ids(config, ("mc",))],
+        [run_path(run, "trajectory.gsd") for run in run_ids(RUNS, ("mc",))],
     output:
         "results/manifest.json",
     log:
