@@ -6,11 +6,13 @@ Run from the repository root::
     python -m bench.dag --seeds 20 # 2000
 
 Writes the sweep config to a temporary directory, times a dry run there (best of 3) and
-prints the number of jobs planned and the seconds taken.
+prints the number of jobs planned, the wall seconds and the CPU seconds (user + system of
+the dry run's process). On a shared machine the CPU seconds are the steadier number.
 """
 
 import argparse
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,17 +47,21 @@ def main(argv=None):
         config.write_text(yaml.safe_dump(sweep_config(args.seeds, args.temperatures, args.polydispersities)))
         cmd = [sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile"),
                "--directory", tmp, "--configfile", str(config)]
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             out = subprocess.run(cmd, capture_output=True, text=True)
             times.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
             if out.returncode != 0:
                 sys.exit(f"error: dry run failed: {out.stderr.strip().splitlines()[-1:]}")
         total = re.search(r"^total\s+(\d+)", out.stdout + out.stderr, re.M)
     jobs = int(total.group(1)) if total else -1
-    print(f"{runs} Langevin runs, {jobs} jobs planned: snakemake -n took {min(times):.1f} s "
-          f"(best of {args.repeat}; all: {', '.join(f'{t:.1f}' for t in times)})")
+    print(f"{runs} Langevin runs, {jobs} jobs planned: snakemake -n took {min(times):.1f} s wall, "
+          f"{min(cpus):.1f} s CPU (best of {args.repeat}; all wall: {', '.join(f'{t:.1f}' for t in times)}; "
+          f"all CPU: {', '.join(f'{t:.1f}' for t in cpus)})")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ This subpackage holds what the Snakemake workflow needs on top of it:
 
 ``config``       schema validation of the workflow config (jsonschema, yaml)
 ``stages``       one pipeline stage from a spec: checkpoints, resume, thermo, trajectory
+``specs``        stage specs to engine objects (checked by ``stages`` and ``config``)
 ``postprocess``  per-run key numbers, summary and study tables
 ``figures``      report figures from pipeline files (``plots`` draws them, matplotlib)
 ``manifest``     hashes of every output and the environment

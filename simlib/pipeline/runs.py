@@ -16,6 +16,7 @@ import json
 import math
 import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -77,15 +78,18 @@ def run_path(run, name):
     return f"{RESULTS}/{run}/{name}"
 
 
-def _values(section, key):
-    return list(section[key])
+class Run(NamedTuple):
+    family: str
+    wildcards: dict
+    id: str
 
 
 def enumerate_runs(config):
-    """Every summarised run of a validated config, as ``[(family, wildcards), ...]``.
+    """Every summarised run of a validated config, as a list of :class:`Run`.
 
     The order is fixed (family, then the config lists' nesting) so that target lists,
-    and therefore Snakemake's DAG, do not depend on dict ordering.
+    and therefore Snakemake's DAG, do not depend on dict ordering. A Snakefile calls
+    this once and hands the list to :func:`run_ids` and :func:`select_runs`.
     """
     lj, soft, mc, free = config["lj_langevin"], config["soft_md"], config["lj_mc"], config["free_particle"]
     runs = []
@@ -100,19 +104,20 @@ def enumerate_runs(config):
             for dr in mc["acceptance"]["move_sizes"]
         ]
         runs += [("free", {"seed": seed, "scheme": scheme}) for scheme in free["schemes"]]
-    return runs
+    return [Run(family, w, run_id(family, **w)) for family, w in runs]
 
 
-def run_ids(config, families=SUMMARISED):
-    return [run_id(family, **w) for family, w in enumerate_runs(config) if family in families]
+def run_ids(runs, families=SUMMARISED):
+    """Ids of the runs of ``families`` among ``runs`` (from :func:`enumerate_runs`)."""
+    return [run.id for run in runs if run.family in families]
 
 
-def select_runs(config, family, **fixed):
+def select_runs(runs, family, **fixed):
     """Ids of one family's runs whose wildcards equal ``fixed`` (compared as values)."""
     return [
-        run_id(f, **w)
-        for f, w in enumerate_runs(config)
-        if f == family and all(w[key] == value for key, value in fixed.items())
+        run.id
+        for run in runs
+        if run.family == family and all(run.wildcards[key] == value for key, value in fixed.items())
     ]
 
 

@@ -57,7 +57,6 @@ import numpy as np
 from ..analysis.diffusion import OnTheFlyVACF
 from ..configurations import initial_state, polydisperse_diameters
 from ..geometry import Box
-from ..integrators import Langevin, VelocityVerlet
 from ..io import (
     DataFileError,
     TrajectoryWriter,
@@ -69,20 +68,8 @@ from ..io import (
     write_netcdf,
 )
 from ..mc import Metropolis, MoveSizeTuner
-from ..potentials import Potential
 from ..simulation import Simulation, tune_move_size
-
-METHOD_KEYS = {
-    "langevin": {"method", "kT", "dt", "friction", "scheme", "limit", "duration", "vacf_every", "vacf_window",
-                 "vacf_start"},
-    "nve": {"method", "dt", "duration", "vacf_every", "vacf_window", "vacf_start"},
-    "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance"},
-}
-COMMON_KEYS = {"thermo_every", "trajectory_every", "skin"}
-
-
-class StageError(ValueError):
-    """A stage spec is invalid; the message names the key."""
+from .specs import StageError, make_method, make_potential, whole_steps
 
 
 class StageInterrupted(Exception):
@@ -91,68 +78,6 @@ class StageInterrupted(Exception):
 
 class StageLocked(StageError):
     """Another copy of the stage holds the lock on its outputs."""
-
-
-def make_potential(spec):
-    """A :class:`Potential` from ``{"kind", "r_cut", "epsilon", "tail_correction", "shift"}``."""
-    allowed = {"kind", "r_cut", "epsilon", "tail_correction", "shift"}
-    unknown = set(spec) - allowed
-    if unknown:
-        raise StageError(f"potential: unknown key(s) {sorted(unknown)}")
-    return Potential(**spec)
-
-
-def make_method(spec, where="stage"):
-    """The method object and run length (steps or sweeps) of a stage spec."""
-    method = spec.get("method")
-    if method not in METHOD_KEYS:
-        raise StageError(f"{where}.method must be one of {sorted(METHOD_KEYS)}, got {method!r}")
-    unknown = set(spec) - METHOD_KEYS[method] - COMMON_KEYS
-    if unknown:
-        raise StageError(f"{where}: unknown key(s) {sorted(unknown)} for method {method!r}")
-    try:
-        if method == "metropolis":
-            obj = Metropolis(kT=spec["kT"], move_size=spec.get("move_size", 0.15))
-            length = _whole(spec["sweeps"], 1, f"{where}.sweeps")
-            unit = 1.0
-        else:
-            if method == "langevin":
-                obj = Langevin(
-                    kT=spec["kT"], dt=spec.get("dt", 0.01), friction=spec.get("friction", 1.0),
-                    scheme=spec.get("scheme", "euler"), limit=spec.get("limit"),
-                )
-            else:
-                obj = VelocityVerlet(dt=spec.get("dt", 0.001))
-            length = _whole(spec["duration"], obj.dt, f"{where}.duration")
-            unit = obj.dt
-    except KeyError as err:
-        raise StageError(f"{where}: missing key {err.args[0]!r} for method {method!r}") from None
-    except ValueError as err:
-        raise StageError(f"{where}: {err}") from None
-    thermo = spec.get("thermo_every")
-    thermo_steps = max(1, length // 100) if thermo is None else _whole(thermo, unit, f"{where}.thermo_every")
-    traj = spec.get("trajectory_every")
-    traj_steps = None if traj is None else _whole(traj, unit, f"{where}.trajectory_every")
-    if length % thermo_steps:
-        raise StageError(
-            f"{where}.thermo_every ({thermo_steps} steps) must divide the stage length ({length} steps)"
-        )
-    if traj_steps is not None and traj_steps % thermo_steps:
-        raise StageError(
-            f"{where}.trajectory_every ({traj_steps} steps) must be a multiple of thermo_every ({thermo_steps} steps)"
-        )
-    return obj, length, thermo_steps, traj_steps
-
-
-def _whole(value, unit, name):
-    """``value / unit`` as a positive whole number, or StageError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise StageError(f"{name} must be a positive number, got {value!r}")
-    steps = value / unit
-    whole = int(round(steps))
-    if whole < 1 or not math.isclose(steps, whole, rel_tol=1e-9, abs_tol=1e-9):
-        raise StageError(f"{name} = {value} is not a whole number of steps of {unit}; allowed: multiples of {unit}")
-    return whole
 
 
 def make_initial_state(system):
@@ -565,14 +490,14 @@ def _vacf_plan(stage, method, length, thermo_steps):
             if key in stage:
                 raise StageError(f"stage.{key} needs stage.vacf_every")
         return None
-    every = _whole(stage["vacf_every"], method.dt, "stage.vacf_every")
+    every = whole_steps(stage["vacf_every"], method.dt, "stage.vacf_every")
     if thermo_steps % every:
         raise StageError("stage.thermo_every must be a multiple of stage.vacf_every")
     window = stage.get("vacf_window", 5.0)
     if isinstance(window, bool) or not isinstance(window, (int, float)) or not window >= 2 * every * method.dt:
         raise StageError(f"stage.vacf_window must be at least two vacf_every intervals, got {window!r}")
     start = stage.get("vacf_start", 0.0)
-    start_steps = 0 if start == 0 else _whole(start, method.dt, "stage.vacf_start")
+    start_steps = 0 if start == 0 else whole_steps(start, method.dt, "stage.vacf_start")
     if start_steps % thermo_steps:
         raise StageError("stage.vacf_start must be a multiple of stage.thermo_every")
     n_lags = int(math.floor(window / (every * method.dt) + 1e-9)) + 1

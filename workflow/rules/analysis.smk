@@ -15,6 +15,8 @@ rule analyse_lj:
         "analysis"
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         family="lj",
         settings=analysis_settings(),
@@ -83,8 +85,10 @@ rule study_family:
         "logs/study/{family}.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
-        runs=lambda w: run_ids(config, (w.family,)),
+        runs=lambda w: run_ids(RUNS, (w.family,)),
     script:
         "../scripts/study.py"
 
@@ -107,6 +111,8 @@ rule summary:
         "logs/summary.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         runs=summarised_runs(),
     script:
@@ -120,21 +126,23 @@ rule manifest:
         "results/study.csv",
         [
             run_path(run, f"{name}.nc")
-            for run in run_ids(config, ("lj", "mc", "nve"))
+            for run in run_ids(RUNS, ("lj", "mc", "nve"))
             for name in ("state", "thermo", "trajectory")
         ],
         run_files("analysis.json"),
         [
             run_path(run, name)
-            for run in run_ids(config, ("lj", "nve"))
+            for run in run_ids(RUNS, ("lj", "nve"))
             for name in ("vacf.nc", "trajectory.gsd")
         ],
-        [run_path(run, "trajectory.gsd") for run in run_ids(config, ("mc",))],
+        [run_path(run, "trajectory.gsd") for run in run_ids(RUNS, ("mc",))],
     output:
         "results/manifest.json",
     log:
         "logs/manifest.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     script:
         "../scripts/manifest.py"

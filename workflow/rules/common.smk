@@ -11,6 +11,7 @@ from simlib.pipeline.config import ConfigError, validate_config
 from simlib.pipeline.runs import (
     benchmark_pattern,
     benchmark_path,
+    enumerate_runs,
     log_pattern,
     output_pattern,
     run_ids,
@@ -35,6 +36,7 @@ wildcard_constraints:
     family="|".join(SUMMARISED),
 
 
+RUNS = enumerate_runs(config)  # once: the rules below ask for them many times
 LJ = config["lj_langevin"]
 SOFT = config["soft_md"]
 MC = config["lj_mc"]
@@ -42,6 +44,8 @@ FREE = config["free_particle"]
 ENV = "../../environment.yml"
 FIG = "results/figures"
 ANALYSIS_KEYS = ("equilibrated_fraction", "rdf", "structure_factor", "msd_fit")
+DISK_MB = 1000  # Snakemake's default floor; a job writes a few MB
+MEM_MB = 2000  # analyses, tables and figures (what the profiles' default-resources gave them)
 
 
 def canonical(value):
@@ -52,6 +56,16 @@ def canonical(value):
     if isinstance(value, (list, tuple)):
         return [canonical(item) for item in value]
     return value
+
+
+def job_resources(mem_mb=MEM_MB, runtime=None):
+    """Memory and disk of a job, named in every rule. Left to Snakemake's defaults, mem_mb
+    and disk_mb are expressions of input.size_mb, evaluated with a stat of every input of
+    every job while the DAG is built (a third of a dry run of a 1000-run sweep)."""
+    resources = {"mem_mb": mem_mb, "disk_mb": DISK_MB}
+    if runtime is not None:
+        resources["runtime"] = runtime
+    return resources
 
 
 def stage_outputs(family, trajectory=False, vacf=False):
@@ -102,12 +116,12 @@ def analysis_settings():
 
 
 def summarised_runs():
-    return run_ids(config)
+    return run_ids(RUNS)
 
 
 def studied_families():
     """Summarised families with at least one run in this config."""
-    return [family for family in SUMMARISED if run_ids(config, (family,))]
+    return [family for family in SUMMARISED if run_ids(RUNS, (family,))]
 
 
 def study_file(family):
@@ -115,13 +129,13 @@ def study_file(family):
 
 
 def run_files(name, families=None):
-    runs = summarised_runs() if families is None else run_ids(config, families)
+    runs = summarised_runs() if families is None else run_ids(RUNS, families)
     return [run_path(run, name) for run in runs]
 
 
 def first_seed_files(family, name, **fixed):
     """Files of one family's runs of the first seed (and any fixed wildcard values)."""
-    runs = select_runs(config, family, seed=config["seeds"][0], **fixed)
+    runs = select_runs(RUNS, family, seed=config["seeds"][0], **fixed)
     return [run_path(run, name) for run in runs]
 
 

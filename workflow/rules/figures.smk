@@ -20,6 +20,8 @@ rule fig_energy:
         "figures"
     conda:
         ENV
+    resources:
+        **job_resources(),
     params:
         figure="energy",
         options={},

@@ -13,8 +13,7 @@ rule scaling:
         ENV
     threads: 2
     resources:
-        runtime=240,
-        mem_mb=4000,
+        **job_resources(mem_mb=4000, runtime=240),
     params:
         sizes=[1000, 10000, 100000, 1000000],
         threads=[1, 2],

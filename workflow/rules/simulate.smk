@@ -12,8 +12,7 @@ rule lj_quench:
     conda:
         ENV
     resources:
-        runtime=30,
-        mem_mb=1000,
+        **job_resources(runtime=30, mem_mb=1000),
     params:
         family="lj_quench",
         stage=canonical(config["quench"]),
@@ -33,8 +32,7 @@ use rule lj_quench as lj_langevin with:
     benchmark:
         benchmark_pattern("lj")
     resources:
-        runtime=120,
-        mem_mb=2000,
+        **job_resources(runtime=120, mem_mb=2000),
     params:
         family="lj",
         stage=lambda w: with_kT(LJ["production"], w.T),
@@ -62,8 +60,7 @@ use rule soft_quench as soft_equilibrate with:
     benchmark:
         benchmark_pattern("soft_equilibrate")
     resources:
-        runtime=120,
-        mem_mb=1000,
+        **job_resources(runtime=120, mem_mb=1000),
     params:
         family="soft_equilibrate",
         stage=canonical(SOFT["equilibrate"]),
@@ -79,8 +76,7 @@ use rule soft_quench as soft_nve with:
     benchmark:
         benchmark_pattern("nve")
     resources:
-        runtime=120,
-        mem_mb=2000,
+        **job_resources(runtime=120, mem_mb=2000),
     params:
         family="nve",
         stage=lambda w: canonical(
@@ -115,8 +111,7 @@ use rule mc_quench as mc_production with:
     benchmark:
         benchmark_pattern("mc")
     resources:
-        runtime=240,
-        mem_mb=1000,
+        **job_resources(runtime=240, mem_mb=1000),
     params:
         family="mc",
         stage=lambda w: with_kT(MC["production"], w.T),
@@ -134,8 +129,7 @@ use rule mc_quench as mc_acceptance with:
     group:
         "short"
     resources:
-        runtime=20,
-        mem_mb=1000,
+        **job_resources(runtime=20, mem_mb=1000),
     params:
         family="acceptance",
         stage=lambda w: canonical(
@@ -159,8 +153,7 @@ use rule lj_quench as free_particle with:
     group:
         "short"
     resources:
-        runtime=20,
-        mem_mb=1000,
+        **job_resources(runtime=20, mem_mb=1000),
     params:
         family="free",
         stage=lambda w: canonical(

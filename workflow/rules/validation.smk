@@ -15,8 +15,7 @@ rule validation_group:
     conda:
         ENV
     resources:
-        runtime=240,
-        mem_mb=2000,
+        **job_resources(mem_mb=2000, runtime=240),
     params:
         settings=lambda w: VAL[w.group],
         seed=VAL["seed"],
@@ -33,6 +32,8 @@ rule validation_summary:
         "logs/validation/summary.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     script:
         "../scripts/validate.py"
 
@@ -52,6 +53,8 @@ rule validation_figure:
         "figures"
     conda:
         ENV
+    resources:
+        **job_resources(),
     script:
         "../scripts/validate.py"
 
@@ -70,5 +73,7 @@ rule validation:
         "logs/validation/validation.log",
     conda:
         ENV
+    resources:
+        **job_resources(),
     script:
         "../scripts/validate.py"
