@@ -137,3 +137,26 @@ def test_mc_relists_per_sweep_do_not_grow_with_n():
     # a few thousand re-lists each (Poisson error < 3 %); the two rates agree to 15 %
     assert min(rates) * 1024 * 100 > 1000
     assert 0.85 < rates[1] / rates[0] < 1.15, rates
+
+
+def test_kernels_compile_only_for_the_dimension_and_thread_use_of_the_run():
+    # a 2D one-thread run compiles the 2D serial kernels only: the 3D and parallel
+    # specialisations (seconds of compile time each) wait until a run needs them
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import simlib\n"
+        "from simlib import integrators as I, mc as M, potentials as P\n"
+        "s = simlib.initial_state(64, simlib.Box.cube(12.0, 2), seed=1)\n"
+        "simlib.Simulation(s, simlib.Potential('lj', r_cut=2.5), simlib.Langevin(kT=1.0)).run(3)\n"
+        "print(*(len(k.signatures) for k in (I._RUN_DYNAMICS[(False, False)], I._RUN_DYNAMICS[(True, False)],\n"
+        "      I._RUN_DYNAMICS[(False, True)], P._ENERGY_FORCES[(False, True)], M._run_metropolis_2d)))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", PYTHONPATH=str(repo))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "0", "0", "0", "0"]
