@@ -37,6 +37,24 @@ def test_every_figure_summary_and_manifest_exist(first_run):
     assert len(manifest["files"]) > 40
 
 
+def test_manifest_hashes_every_run_file(first_run):
+    """The run files are a param of the manifest rule, not inputs (workflow/rules/common.smk):
+    it still hashes every run's analysis.json and the state, thermo, trajectory, GSD and
+    VACF files of the Langevin, Monte Carlo and NVE runs."""
+    files = set(json.loads((first_run / "results" / "manifest.json").read_text())["files"])
+    summary = pd.read_csv(first_run / "results" / "summary.csv")
+    assert len(summary) > 10
+    for run, system in zip(summary["run"], summary["system"]):
+        names = ["analysis.json"]
+        if system in ("lj", "mc", "nve"):
+            names += ["state.nc", "thermo.nc", "trajectory.nc", "trajectory.gsd"]
+        if system in ("lj", "nve"):
+            names += ["vacf.nc"]
+        for name in names:
+            assert f"results/{run}/{name}" in files, (run, name)
+    assert {"results/summary.csv", "results/study.csv"} <= files
+
+
 def test_summary_is_sane(first_run):
     summary = pd.read_csv(first_run / "results" / "summary.csv")
     # 4 LJ Langevin + 2 MC + 3 NVE + 2 free + 3 acceptance runs in config/test.yaml

@@ -95,8 +95,8 @@ rule study_family:
 
 rule summary:
     input:
-        numbers=run_files("analysis.json"),
-        benchmarks=[benchmark_path(run) for run in summarised_runs()],
+        # the study tables need every run's analysis.json, and so its simulation and
+        # benchmark file: the runs' files are not listed again (see run_files_hashed)
         studies=[study_file(family) for family in studied_families()],
     output:
         summary=report(
@@ -124,18 +124,6 @@ rule manifest:
         figure_files(),
         "results/summary.csv",
         "results/study.csv",
-        [
-            run_path(run, f"{name}.nc")
-            for run in run_ids(RUNS, ("lj", "mc", "nve"))
-            for name in ("state", "thermo", "trajectory")
-        ],
-        run_files("analysis.json"),
-        [
-            run_path(run, name)
-            for run in run_ids(RUNS, ("lj", "nve"))
-            for name in ("vacf.nc", "trajectory.gsd")
-        ],
-        [run_path(run, "trajectory.gsd") for run in run_ids(RUNS, ("mc",))],
     output:
         "results/manifest.json",
     log:
@@ -144,5 +132,7 @@ rule manifest:
         ENV
     resources:
         **job_resources(),
+    params:
+        run_files=run_files_hashed(),
     script:
         "../scripts/manifest.py"

@@ -10,7 +10,6 @@ sys.path.insert(0, workflow.basedir)  # simlib importable even without an instal
 from simlib.pipeline.config import ConfigError, validate_config
 from simlib.pipeline.runs import (
     benchmark_pattern,
-    benchmark_path,
     enumerate_runs,
     log_pattern,
     output_pattern,
@@ -61,7 +60,7 @@ def canonical(value):
 def job_resources(mem_mb=MEM_MB, runtime=None):
     """Memory and disk of a job, named in every rule. Left to Snakemake's defaults, mem_mb
     and disk_mb are expressions of input.size_mb, evaluated with a stat of every input of
-    every job while the DAG is built (a third of a dry run of a 1000-run sweep)."""
+    every job while the DAG is built (a fifth of a dry run of a 1000-run sweep)."""
     resources = {"mem_mb": mem_mb, "disk_mb": DISK_MB}
     if runtime is not None:
         resources["runtime"] = runtime
@@ -137,6 +136,20 @@ def first_seed_files(family, name, **fixed):
     """Files of one family's runs of the first seed (and any fixed wildcard values)."""
     runs = select_runs(RUNS, family, seed=config["seeds"][0], **fixed)
     return [run_path(run, name) for run in runs]
+
+
+def run_files_hashed():
+    """The run files results/manifest.json hashes. A param, not inputs: each exists once
+    summary.csv does (a run's simulation precedes its analysis, the study tables and the
+    summary), and Snakemake pays ~0.3 ms per input on every call, for 6500 inputs on a
+    1000-run sweep (bench/dag.py)."""
+    files = [
+        run_path(run, name)
+        for run in run_ids(RUNS, ("lj", "mc", "nve"))
+        for name in ("state.nc", "thermo.nc", "trajectory.nc", "trajectory.gsd")
+    ]
+    files += [run_path(run, "vacf.nc") for run in run_ids(RUNS, ("lj", "nve"))]
+    return files + run_files("analysis.json")
 
 
 def figure_outputs(name, caption, category):

@@ -9,7 +9,8 @@ from simlib.pipeline.smk import run_script
 
 
 def main(smk, log):
-    manifest = write_manifest(smk.output[0], list(smk.input))
+    # figures and tables are inputs, run files a param (run_files_hashed in common.smk)
+    manifest = write_manifest(smk.output[0], list(smk.input) + list(smk.params.run_files))
     log(f"{len(manifest['files'])} files hashed")
 
 
