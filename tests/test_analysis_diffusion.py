@@ -148,6 +148,38 @@ def test_green_kubo_on_exponential():
     assert gk.running_D[0] == 0.0 and gk.D_err == 0.0
 
 
+def test_green_kubo_matched_to_an_msd_fit_is_that_fit():
+    """MSD(t) = 2 d int_0^t (t - s) C(s) ds, so the Green-Kubo counterpart of an MSD fit is exact."""
+    d, dt, tau, D = 2, 0.01, 0.4, 0.6
+    t = dt * np.arange(2001)
+    c = d * (D / tau) * np.exp(-t / tau)
+    blocks = c[:, None] * np.array([0.95, 1.05])
+    vacf = xr.Dataset({"vacf": ("time", c), "vacf_block": (("time", "block"), blocks)},
+                      coords={"time": t}, attrs={"dim": d, "dt": dt})
+    lags = 0.05 * np.arange(61)
+    msd = 2 * d * D * (lags - tau * (1 - np.exp(-lags / tau)))
+    msd_ds = xr.Dataset({"msd": ("time", msd), "msd_block": (("time", "block"), msd[:, None] * np.array([0.95, 1.05]))},
+                        coords={"time": lags}, attrs={"dim": d, "dt": 0.05})
+    # an early window, where the running integral is still rising: the fit is well below D
+    fit = fit_diffusion(msd_ds, t_min=0.2, t_max=1.0)
+    assert fit.D < 0.85 * D
+    gk = green_kubo_diffusion(vacf, msd_fit=fit)
+    assert gk.D == pytest.approx(fit.D, rel=1e-4)  # trapezoid error ~ dt^2 / tau^2
+    assert gk.D_err == pytest.approx(fit.D_err, rel=1e-3)
+    assert gk.msd_window == (fit.t_min, fit.t_max) and gk.t_max == pytest.approx(1.0)
+    assert green_kubo_diffusion(vacf, t_max=1.0).D > 1.1 * gk.D  # the plain integral is not that fit
+    with pytest.raises(ValueError, match="short of the MSD fit window"):
+        green_kubo_diffusion(vacf.isel(time=slice(0, 50)), msd_fit=fit)
+
+
+def test_green_kubo_matched_agrees_with_msd_of_a_langevin_run(langevin):
+    lv = langevin
+    fit = fit_diffusion(MSD(lv["frame_dt"]).compute(lv["pos"]), t_min=0.5, t_max=3.0)
+    gk = green_kubo_diffusion(VACF(lv["frame_dt"]).compute(lv["vel"]), msd_fit=fit)
+    # the same particles: MSD and VACF noise are correlated, so this is tighter than the errors
+    assert abs(gk.D - fit.D) < 2.576 * np.hypot(gk.D_err, fit.D_err)
+
+
 def test_langevin_formulas_limits():
     d, kT, zeta, m = 3, 2.0, 4.0, 0.5
     short = 1e-5

@@ -150,6 +150,8 @@ CONFIG_CASES = {
                                        [K("free_particle.trajectory_every"), "whole number", "allowed"]),
     "msd_fit_start_after_stop": ({"analysis.msd_fit": {"start": 0.6, "stop": 0.5}},
                                  [K("analysis.msd_fit.start"), K("< msd_fit.stop")]),
+    "vacf_window_short_of_msd_fit": ({"lj_langevin.production.vacf_window": 0.5},
+                                     [K("lj_langevin.production.vacf_window"), "MSD fit", "allowed"]),
     "snapshot_after_the_end": ({"analysis.snapshot_times": [100.0]}, [K("analysis.snapshot_times"), "after the end"]),
     "seed_too_large": ({"seeds": [2**63]}, [K("seeds"), K("<= 9223372036854775807")]),
     "n_beyond_memory": ({"system.n": 10**9, "system.box": 50000.0}, [K("system.n"), "memory", "GB"]),

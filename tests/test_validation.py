@@ -139,7 +139,8 @@ def test_hard_disk_pressure_from_contact_value():
 
 def test_mc_langevin_and_nve_agree_on_soft_disks():
     p = {"systems": [{"name": "soft", "kT": 0.9, "potential": {"kind": "soft12", "r_cut": 3.0}}], "n": 64,
-         "box": 10.0, "dim": 2, "melt": 1.0, "dt": 0.005, "nve_dt": 0.002, "equilibrate": 2.0, "duration": 20.0,
+         "box": 10.0, "dim": 2, "melt": 1.0, "dt": 0.005, "euler_dt": 0.002, "nve_dt": 0.002, "equilibrate": 2.0,
+         "duration": 20.0,
          "every": 0.1, "frame_every": 0.5, "mc_sweeps": 3000, "mc_equilibrate": 500, "mc_every": 10,
          "mc_frame_every": 50, "rdf_r_max": 4.0, "rdf_bins": 40}
     checks, ds = v.check_methods(p, seed=1)
@@ -147,6 +148,19 @@ def test_mc_langevin_and_nve_agree_on_soft_disks():
     for check in checks:
         assert_agrees(check)
     assert set(ds.data_vars) == {"soft_g_mc", "soft_g_euler", "soft_g_baoab", "soft_g_nve"}
+
+
+def test_nve_start_has_zero_momentum_and_the_canonical_energy():
+    import simlib
+
+    pot = simlib.Potential("soft12", r_cut=3.0)
+    state = v._lattice_state(64, 10.0, 2, seed=3, kT=2.0)
+    state.velocities += 0.3  # a drifting centre of mass
+    v._set_total_energy(state, pot, 0.5, 0.9)
+    assert np.abs(state.velocities.sum(axis=0)).max() < 1e-12
+    row = simlib.Simulation(state, pot, simlib.VelocityVerlet(dt=1e-3)).thermo()
+    # E = N <U/N> + (d/2)(N - 1) kT: N - 1 particles' worth of kinetic degrees of freedom
+    assert 64 * row["total_per_particle"] == pytest.approx(64 * 0.5 + 63 * 0.9, rel=1e-12)
 
 
 def test_summary_check_covers_every_run_with_a_diffusion_coefficient(tmp_path):

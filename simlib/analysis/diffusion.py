@@ -318,6 +318,8 @@ class DiffusionFit:
         Fit window actually used [time].
     n_points, n_blocks : int
         Lags in the window; particle blocks behind D_err.
+    lag_times : tuple of float
+        The lags fitted [time] (``green_kubo_diffusion(..., msd_fit=fit)`` reads them).
     """
 
     D: float
@@ -328,6 +330,7 @@ class DiffusionFit:
     t_max: float
     n_points: int
     n_blocks: int
+    lag_times: tuple = ()
 
 
 def _window(time, t_min, t_max, default):
@@ -375,7 +378,7 @@ def fit_diffusion(msd, t_min=None, t_max=None):
     return DiffusionFit(
         D=float(slope / (2 * d)), D_err=_block_error(block_slopes / (2 * d)),
         slope=float(slope), intercept=float(intercept), t_min=t_min, t_max=t_max,
-        n_points=int(sel.sum()), n_blocks=int(blocks.shape[1]),
+        n_points=int(sel.sum()), n_blocks=int(blocks.shape[1]), lag_times=tuple(float(t) for t in time[sel]),
     )
 
 
@@ -387,9 +390,12 @@ class GreenKubo:
     ----------
     D, D_err : float
         (1/d) * integral of the VACF up to t_max, and its block standard error
-        [length^2/time].
+        [length^2/time]; with ``msd_fit``, the MSD slope this VACF implies over that
+        fit's lags (see :func:`green_kubo_diffusion`).
     t_max : float
         Upper integration limit used [time].
+    msd_window : tuple of float or None
+        (t_min, t_max) of the MSD fit matched [time], or None for a plain integral.
     running_D : numpy.ndarray, shape (n_frames,)
         (1/d) * integral from 0 to each lag time, to check for a plateau.
     n_blocks : int
@@ -414,6 +420,7 @@ class GreenKubo:
     first_lag_ratio: float = float("nan")
     resolution_error: float = float("nan")
     resolved: bool = True
+    msd_window: tuple = None
 
 
 class UnresolvedVACFError(ValueError):
@@ -433,7 +440,23 @@ MIN_FIRST_LAG_RATIO = 0.5
 RESOLUTION_TOLERANCE = 0.02
 
 
-def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
+def _msd_slope_from_vacf(c, dt, d, lag_times):
+    """D of a least-squares line through the MSD that the VACF ``c`` implies, at ``lag_times``.
+
+    MSD(t) = 2 d int_0^t D(s) ds with D(s) the running Green-Kubo integral, and a
+    least-squares slope is a linear functional sum_k w_k MSD(t_k) of the fitted points.
+    ``c`` may carry trailing (block) axes.
+    """
+    running = _cumulative_trapezoid(c, dt) / d
+    area = _cumulative_trapezoid(running, dt)
+    t = np.asarray(lag_times, dtype=np.float64)
+    w = (t - t.mean()) / np.sum((t - t.mean()) ** 2)
+    grid = np.arange(c.shape[0]) * dt
+    at_lags = np.stack([np.interp(t, grid, col) for col in area.reshape(c.shape[0], -1).T], axis=-1)
+    return (w @ at_lags).reshape(c.shape[1:])
+
+
+def green_kubo_diffusion(vacf, t_max=None, require_resolved=False, msd_fit=None):
     """Green-Kubo diffusion coefficient D = (1/d) int_0^t_max <v(0).v(t)> dt.
 
     The integral is the trapezoid rule on the frame grid. The error is the block
@@ -456,6 +479,14 @@ def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
     require_resolved : bool, optional
         Raise :class:`UnresolvedVACFError` (one line, naming the sampling
         interval) instead of returning an unresolved result. Default False.
+    msd_fit : DiffusionFit or None, optional
+        Match this MSD fit: D is then the slope that a least-squares line through the
+        MSD implied by this VACF, MSD(t) = 2 d int_0^t (t - s) C(s) ds, has at the
+        fit's lags, i.e. the Green-Kubo integral averaged over the fit window with
+        the fit's weights. MSD and Green-Kubo then measure D on the same time scale,
+        which matters where D(t) has no plateau (2D liquids have a t^-1 VACF tail,
+        slow cages a negative one). The VACF must reach the fit's last lag; t_max is
+        then that lag.
 
     Returns
     -------
@@ -463,6 +494,11 @@ def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
     """
     ds = vacf.dataset if isinstance(vacf, (VACF, OnTheFlyVACF)) else vacf
     time = ds["time"].values
+    if msd_fit is not None:
+        if not msd_fit.lag_times or msd_fit.lag_times[-1] > time[-1] * (1 + 1e-9):
+            raise ValueError(f"the VACF reaches {time[-1]:g}, short of the MSD fit window's end "
+                             f"{msd_fit.t_max:g}: lengthen the VACF window")
+        t_max = msd_fit.lag_times[-1]
     t_max = 0.5 * time[-1] if t_max is None else float(t_max)
     stop = int(np.searchsorted(time, t_max * (1 + 1e-12), side="right")) - 1
     if stop < 1:
@@ -472,6 +508,9 @@ def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
     running = _cumulative_trapezoid(c, dt) / d
     blocks = _cumulative_trapezoid(ds["vacf_block"].values, dt)[stop] / d
     D, D_err = float(running[stop]), _block_error(blocks)
+    if msd_fit is not None:
+        D = float(_msd_slope_from_vacf(c, dt, d, msd_fit.lag_times))
+        D_err = _block_error(_msd_slope_from_vacf(ds["vacf_block"].values, dt, d, msd_fit.lag_times))
     ratio = float(c[1] / c[0]) if c[0] != 0.0 else float("nan")
     even = stop - stop % 2
     if even >= 2:
@@ -488,7 +527,8 @@ def green_kubo_diffusion(vacf, t_max=None, require_resolved=False):
         )
     return GreenKubo(D=D, D_err=D_err, t_max=float(time[stop]), running_D=running,
                      n_blocks=int(blocks.size), sampling_interval=dt, first_lag_ratio=ratio,
-                     resolution_error=resolution_error, resolved=resolved)
+                     resolution_error=resolution_error, resolved=resolved,
+                     msd_window=None if msd_fit is None else (float(msd_fit.t_min), float(msd_fit.t_max)))
 
 
 @njit(cache=True)

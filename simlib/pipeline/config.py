@@ -231,12 +231,34 @@ def check_runs(config):
     if not fit["start"] < fit["stop"]:
         raise ConfigError(f"config key 'analysis.msd_fit.start': must be < msd_fit.stop = {fit['stop']}, "
                           f"got {fit['start']}")
+    _check_vacf_window(config, "lj_langevin.production", config["lj_langevin"]["production"],
+                       config["lj_langevin"]["production"].get("trajectory_every"))
+    _check_vacf_window(config, "soft_md.nve", config["soft_md"]["nve"], config["soft_md"]["trajectory_every"])
     production = config["lj_langevin"]["production"]
     for t in config["analysis"]["snapshot_times"]:
         if t > production["duration"]:
             raise ConfigError(f"config key 'analysis.snapshot_times': {t} is after the end of "
                               f"lj_langevin.production (duration {production['duration']}); allowed: 0 to that")
     check_memory(config, lengths)
+
+
+def msd_fit_end(duration, frame_every, analysis):
+    """Last lag [t0] of the MSD fit of a stage's trajectory (frames at 0, e, ..., duration),
+    as the analysis takes it: the last ``equilibrated_fraction`` of the frames, the fit
+    ending at ``msd_fit.stop`` of the longest lag."""
+    n_frames = int(round(duration / frame_every)) + 1
+    first = int(math.floor(n_frames * (1.0 - analysis["equilibrated_fraction"])))
+    return analysis["msd_fit"]["stop"] * (n_frames - 1 - first) * frame_every
+
+
+def _check_vacf_window(config, where, stage, frame_every):
+    if not frame_every or "vacf_every" not in stage:
+        return
+    end = msd_fit_end(stage["duration"], frame_every, config["analysis"])
+    window = stage.get("vacf_window", 5.0)
+    if window < end * (1 - 1e-9):
+        raise ConfigError(f"config key '{where}.vacf_window': {window!r} stops short of the MSD fit window, "
+                          f"which ends at lag {end:g} t0; allowed: >= {end:g} (D_green_kubo is matched to it)")
 
 
 def _physical_memory():

@@ -200,19 +200,27 @@ def _per_frame(cumulative_means):
     return np.diff(totals, axis=0, prepend=0.0)
 
 
-def _green_kubo(vacf, out):
+def _green_kubo(vacf, out, fit):
     """D_green_kubo with its sampling interval; an unresolved VACF gives NaN and says why.
 
-    An on-the-fly VACF has as many time origins at its longest lag as at its first, so
-    it is integrated over its whole window (2D liquids have a slow t^-1 tail); a
-    trajectory VACF only to half its longest lag.
+    D_green_kubo is the MSD slope that the VACF implies over the lags of the MSD fit
+    ``fit`` (see :func:`simlib.analysis.green_kubo_diffusion`): both measure D on one
+    time scale, as they must where D(t) has no plateau (2D liquids, slow cages). A
+    VACF that stops short of the fit window gives its integral up to its last lag and
+    says so in ``D_green_kubo_note``.
     """
-    on_the_fly = vacf.attrs.get("mode") == "on-the-fly"
-    gk = green_kubo_diffusion(vacf, t_max=float(vacf["time"].values[-1]) if on_the_fly else None)
+    time = vacf["time"].values
+    reaches = fit.lag_times and fit.lag_times[-1] <= time[-1] * (1 + 1e-9)
+    if reaches:
+        gk = green_kubo_diffusion(vacf, msd_fit=fit)
+    else:
+        gk = green_kubo_diffusion(vacf, t_max=float(time[-1]))
     out["vacf_sampling_interval"] = float(gk.sampling_interval)
     if gk.resolved:
         out["D_green_kubo"], out["D_green_kubo_err"] = float(gk.D), float(gk.D_err)
-        out["D_green_kubo_note"] = ""
+        out["D_green_kubo_note"] = "" if reaches else (
+            f"integral to {time[-1]:g} t0, short of the MSD fit window [{fit.t_min:g}, {fit.t_max:g}] t0: "
+            "lengthen vacf_window to compare the two")
     else:
         out["D_green_kubo"], out["D_green_kubo_err"] = float("nan"), float("nan")
         out["D_green_kubo_note"] = (
@@ -274,7 +282,7 @@ def _trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path=None):
             fine_vacf = read_netcdf(vacf_path)
         else:
             fine_vacf = vacf.dataset
-        gk = _green_kubo(fine_vacf, out)
+        gk = _green_kubo(fine_vacf, out, fit)
         dyn = _dynamics_dataset(msd, vacf, fit, gk)
         dyn.attrs.update({"D_green_kubo": out["D_green_kubo"], "D_green_kubo_err": out["D_green_kubo_err"],
                           "vacf_sampling_interval": out["vacf_sampling_interval"]})
