@@ -19,7 +19,7 @@ from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
 from .neighbours import _build_list_parallel, _build_list_serial
 from .potentials import _ENERGY_FORCES
-from .rng import STREAM_LANGEVIN, normal_pair
+from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
 
 EULER = 0
 BAOAB = 1
@@ -136,7 +136,8 @@ def run_dynamics(
 
 # Set per specialisation (end of this module): the particle update, list build and force
 # kernels, serial or parallel, of the dimension.
-MOVE = BUILD = ENERGY_FORCES = None
+MOVE = BUILD = ENERGY_FORCES = NOISE = None
+PARALLEL = False
 
 
 def _run_dynamics_with(
@@ -157,9 +158,19 @@ def _run_dynamics_with(
     limit2 = limit * limit
     limited = 0
     flags = np.zeros(n, dtype=np.uint8)
+    # the parallel force kernel's pair buffers (empty for the serial one)
+    rows = n if PARALLEL else 0
+    pair_fr = np.empty((rows, neighbours.shape[1] if PARALLEL else 0), dtype=np.float64)
+    slots = np.empty(pair_fr.shape, dtype=np.int32)
+    relisted = True
+    noisy = scheme != VERLET
+    words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
+    noise = np.zeros((n if noisy else 0, d))
     for s in range(n_steps):
         step = np.uint64(step0 + s)
-        args = (scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+        if noisy:
+            NOISE(seed, step, words, noise)
+        args = (scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass,
                 noise_euler, c1, c2, half_skin2, max_move2, limit2, flags)
         MOVE(*args, False)
         rebuild = False
@@ -177,7 +188,10 @@ def _run_dynamics_with(
                 return LIST_OVERFLOW, s, u_total, virial, builds, limited, needed
             _set_reference(x, images, box, reference)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
+            relisted = True
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, pair_fr, slots,
+                                        relisted)
+        relisted = False
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1
         if scheme != EULER:
@@ -191,7 +205,32 @@ _FLAG_TOO_FAST = 2  # moved more than max_move in one step (or not finite)
 _FLAG_LIMITED = 4  # the step was shortened to the displacement limit
 
 
-def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction, inv_mass,
+def _langevin_noise(seed, step, words, noise):
+    """The step's standard normals, ``noise[i]`` from counter ``(step, 2 i)`` (and
+    ``(step, 2 i + 1)`` for a third component), as :func:`simlib.rng.normal_pair` gives
+    them. The Threefry words are drawn in a loop of their own, which the compiler
+    vectorises (a third of the cost of drawing them one particle at a time)."""
+    n, d = noise.shape
+    key0 = np.uint64(seed)
+    key1 = np.uint64(STREAM_LANGEVIN)
+    for i in prange(n):
+        w0, w1 = threefry2x64(step, np.uint64(2 * i), key0, key1)
+        words[0, i] = w0
+        words[1, i] = w1
+        if d == 3:
+            w2, _ = threefry2x64(step, np.uint64(2 * i + 1), key0, key1)
+            words[2, i] = w2
+    for i in prange(n):
+        noise[i, 0] = ziggurat_normal(words[0, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i), 0)
+        noise[i, 1] = ziggurat_normal(words[1, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i), 1)
+        if d == 3:
+            noise[i, 2] = ziggurat_normal(words[2, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1), 0)
+
+
+_noise_serial, _noise_parallel = serial_and_parallel(_langevin_noise)
+
+
+def _move_loop(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass,
                noise_euler, c1, c2, half_skin2, max_move2, limit2, flags, kick_only):
     """One step's update of every particle, or (``kick_only``) the closing half kick of
     BAOAB and velocity Verlet. The body is written out in the loop: a helper taking
@@ -206,10 +245,10 @@ def _move_loop(scheme, x, images, v, f, box, reference, seed, step, dt, friction
         g1 = 0.0
         g2 = 0.0
         if scheme != VERLET:
-            # counter (step, 2 i + call): the noise of particle i at a step never depends on N
-            g0, g1 = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i))
+            g0 = noise[i, 0]
+            g1 = noise[i, 1]
             if d == 3:
-                g2, _ = normal_pair(seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1))
+                g2 = noise[i, 2]
         v0, dx0 = _velocity_and_drift(scheme, v[i, 0], f[i, 0], g0, dt, friction, inv_mass, noise_euler, c1, c2)
         v1, dx1 = _velocity_and_drift(scheme, v[i, 1], f[i, 1], g1, dt, friction, inv_mass, noise_euler, c1, c2)
         v2 = 0.0
@@ -279,6 +318,8 @@ _RUN_DYNAMICS = {
         MOVE=_move_parallel if parallel else _move_serial,
         BUILD=_build_list_parallel if parallel else _build_list_serial,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
+        PARALLEL=parallel,
+        NOISE=_noise_parallel if parallel else _noise_serial,
     )
     for three_d in (False, True)
     for parallel in (False, True)

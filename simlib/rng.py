@@ -152,6 +152,14 @@ def _ziggurat_rare(word, seed, stream, c0, c1, component):
 
 
 @njit(inline="always", cache=True)
+def ziggurat_normal(word, seed, stream, c0, c1, component):
+    """The standard normal that ``word``, the Threefry word ``component`` (0 or 1) of
+    counter ``(c0, c1)``, gives: :func:`normal_pair` split, for callers that draw the
+    words themselves (in a vectorised loop)."""
+    return _ziggurat(word, seed, stream, np.uint64(c0), np.uint64(c1), component)
+
+
+@njit(inline="always", cache=True)
 def _ziggurat(word, seed, stream, c0, c1, component):
     layer = word & np.uint64(_ZIG_LAYERS - 1)
     u = _signed_unit(word)
