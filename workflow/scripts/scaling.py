@@ -7,7 +7,7 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib and ben
 from bench.engine import best_rows, cpu_model, measure_codes  # noqa: E402
 from simlib.pipeline.smk import run_script  # noqa: E402
 
-COLUMNS = ["code", "kind", "n", "threads", "rate", "ns_per_particle_step", "steps", "seconds", "cpu"]
+COLUMNS = ["code", "kind", "n", "threads", "rate", "ns_per_particle_step", "steps", "seconds", "peak_memory_mb", "cpu"]
 
 
 def write_csv(best, path, cpu):
@@ -18,7 +18,8 @@ def write_csv(best, path, cpu):
         writer.writerow(COLUMNS)
         for r in best:
             writer.writerow([r["code"], r["kind"], r["n"], r["threads"], f"{r['rate']:.6e}",
-                             f"{r['ns_per_particle_step']:.4f}", r["steps"], f"{r['seconds']:.4f}", cpu])
+                             f"{r['ns_per_particle_step']:.4f}", r["steps"], f"{r['seconds']:.4f}",
+                             f"{r['peak_memory_mb']:.1f}" if "peak_memory_mb" in r else "", cpu])
 
 
 def draw(best, path, cpu):
