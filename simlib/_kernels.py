@@ -8,14 +8,18 @@ name because numba's cache index is keyed by the function's qualified name and
 signature, not by its compile flags.
 """
 
-import types
+import types as _types
 
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it
 
 
 def serial_and_parallel(func):
     """``(serial, parallel)`` kernels of ``func``, whose particle loop uses ``prange``."""
-    twin = types.FunctionType(func.__code__, func.__globals__, func.__name__ + "_parallel",
+    twin = _types.FunctionType(func.__code__, func.__globals__, func.__name__ + "_parallel",
                               func.__defaults__, func.__closure__)
     twin.__qualname__ = func.__qualname__ + "_parallel"
     twin.__module__ = func.__module__
@@ -30,9 +34,52 @@ def specialised(func, suffix, parallel=False, **constants):
     pair. ``suffix`` names the specialisation (numba's cache is keyed by the name)."""
     namespace = dict(func.__globals__)
     namespace.update(constants)
-    twin = types.FunctionType(func.__code__, namespace, func.__name__ + suffix, func.__defaults__,
+    twin = _types.FunctionType(func.__code__, namespace, func.__name__ + suffix, func.__defaults__,
                               func.__closure__)
     twin.__qualname__ = func.__qualname__ + suffix
     twin.__module__ = func.__module__
     twin.__doc__ = func.__doc__
     return njit(parallel=parallel, cache=True)(twin)
+
+
+def _prefetch_codegen(context, builder, array_type, array, indices):
+    ary = context.make_array(array_type)(context, builder, array)
+    pointer = cgutils.get_item_pointer2(context, builder, ary.data, cgutils.unpack_tuple(builder, ary.shape),
+                                        cgutils.unpack_tuple(builder, ary.strides), array_type.layout, indices,
+                                        wraparound=False)
+    byte_pointer = builder.bitcast(pointer, ir.IntType(8).as_pointer())
+    i32 = ir.IntType(32)
+    function = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer.type, i32, i32, i32]), "llvm.prefetch.p0i8")
+    # read access, keep in all cache levels, data cache
+    builder.call(function, [byte_pointer, i32(0), i32(3), i32(1)])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def prefetch(typingctx, array, row):
+    """Ask the CPU to start loading the cache line of ``array[row, 0]`` (or ``array[row]``)
+    now, ahead of its use: ``llvm.prefetch``, which changes timing only, never a value.
+    Monte Carlo knows its next particles in advance (counter-based random numbers) and
+    would otherwise wait on memory for each one at large N."""
+    sig = types.void(array, row)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        indices = [index] + [context.get_constant(types.intp, 0)] * (array_type.ndim - 1)
+        return _prefetch_codegen(context, builder, array_type, args[0], indices)
+
+    return sig, codegen
+
+
+@intrinsic
+def prefetch_at(typingctx, array, row, column):
+    """:func:`prefetch` of ``array[row, column]`` (a 2D array): a later line of a long row."""
+    sig = types.void(array, row, column)
+
+    def codegen(context, builder, signature, args):
+        indices = [context.cast(builder, args[k], signature.args[k], types.intp) for k in (1, 2)]
+        return _prefetch_codegen(context, builder, signature.args[0], args[0], indices)
+
+    return sig, codegen

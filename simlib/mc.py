@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import specialised
+from ._kernels import prefetch, prefetch_at, specialised
 from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import _cell_grid, reference_cells, relist_particle
 from .potentials import move_energy_change_2d, move_energy_change_3d
-from .rng import STREAM_METROPOLIS, uniform_pair
+from .rng import STREAM_METROPOLIS, threefry2x64, to_unit_open
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,11 @@ def run_metropolis(
 
 # Set per specialisation (end of this module): whether the kernel is the 3D one.
 THREE_D = False
+# Trials whose random numbers are drawn together, in a loop the compiler vectorises; the
+# particles of the trials LOOKAHEAD ahead have their rows prefetched, those half as far
+# ahead their partners' coordinates (a random particle is rarely in cache at large N).
+CHUNK = 256
+LOOKAHEAD = 8
 
 
 def _run_metropolis_with(
@@ -86,62 +91,92 @@ def _run_metropolis_with(
         head = np.empty(0, dtype=np.int64)
         nxt, prv, cell = head, head, head
     buffer = np.empty(neighbours.shape[1], dtype=neighbours.dtype)
+    capacity = neighbours.shape[1]
     accepted = 0
     relists = 0
+    draws = np.empty((5, CHUNK))
+    picks = np.empty(CHUNK, dtype=np.int64)
+    key0 = np.uint64(seed)
+    key1 = np.uint64(STREAM_METROPOLIS)
     for s in range(n_sweeps):
         sweep = np.uint64(sweep0 + s)
-        for t in range(n):
-            u0, u1 = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t))
-            u2, u3 = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t + 1))
-            u4 = 0.5
-            if three_d:
-                u4, _ = uniform_pair(seed, STREAM_METROPOLIS, sweep, np.uint64(4 * t + 2))
-            i = int(u0 * n)
-            if i >= n:
-                i = n - 1
-            xi, yi = x[i, 0], x[i, 1]
-            zi = x[i, 2] if three_d else 0.0
-            # each coordinate as in the course: x + dr U(-1, 1), then wrapped
-            px = xi + move_size * (2.0 * u2 - 1.0)
-            py = yi + move_size * (2.0 * u3 - 1.0)
-            delta = px + images[i, 0] * lx - reference[i, 0]
-            disp2 = delta * delta
-            delta = py + images[i, 1] * ly - reference[i, 1]
-            disp2 += delta * delta
-            px, sx = wrap_coordinate(px, lx)
-            py, sy = wrap_coordinate(py, ly)
-            pz, sz = 0.0, np.int64(0)
-            if three_d:
-                pz = zi + move_size * (2.0 * u4 - 1.0)
-                delta = pz + images[i, 2] * lz - reference[i, 2]
-                disp2 += delta * delta
-                pz, sz = wrap_coordinate(pz, lz)
-            if disp2 > half_skin2:
-                for k in range(d):
-                    reference[i, k] = x[i, k] + images[i, k] * box[k]
-                    wref[i, k] = x[i, k]
-                needed = relist_particle(
-                    i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell, neighbours, counts, buffer
-                )
-                if needed > 0:
-                    return LIST_OVERFLOW, s, accepted, relists, needed
-                relists += 1
-            if three_d:
-                delta_u = move_energy_change_3d(
-                    i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts
-                )
-            else:
-                delta_u = move_energy_change_2d(i, px, py, x, diameters, box, kind, eps, r_cut, neighbours, counts)
-            # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
-            if delta_u <= 0.0 or u1 < np.exp(-beta * delta_u):
-                x[i, 0] = px
-                x[i, 1] = py
-                images[i, 0] += sx
-                images[i, 1] += sy
+        for first in range(0, n, CHUNK):
+            m = min(CHUNK, n - first)
+            # trial t's numbers: uniform_pair(seed, STREAM_METROPOLIS, sweep, 4 t + k)
+            for k in range(m):
+                t = first + k
+                w0, w1 = threefry2x64(sweep, np.uint64(4 * t), key0, key1)
+                w2, w3 = threefry2x64(sweep, np.uint64(4 * t + 1), key0, key1)
+                draws[0, k] = to_unit_open(w0)
+                draws[1, k] = to_unit_open(w1)
+                draws[2, k] = to_unit_open(w2)
+                draws[3, k] = to_unit_open(w3)
                 if three_d:
-                    x[i, 2] = pz
-                    images[i, 2] += sz
-                accepted += 1
+                    w4, _ = threefry2x64(sweep, np.uint64(4 * t + 2), key0, key1)
+                    draws[4, k] = to_unit_open(w4)
+                else:
+                    draws[4, k] = 0.5
+                picks[k] = min(np.int64(draws[0, k] * n), n - 1)
+            for k in range(m):
+                if k + LOOKAHEAD < m:
+                    ahead = picks[k + LOOKAHEAD]
+                    for jj in range(0, capacity, 16):  # 16 int32 a 64-byte line
+                        prefetch_at(neighbours, ahead, jj)
+                    prefetch(counts, ahead)
+                    prefetch(x, ahead)
+                    prefetch(images, ahead)
+                    prefetch(reference, ahead)
+                if k + LOOKAHEAD // 2 < m:
+                    ahead = picks[k + LOOKAHEAD // 2]
+                    for jj in range(counts[ahead]):
+                        j = neighbours[ahead, jj]
+                        prefetch(x, j)
+                        prefetch(diameters, j)
+                u1, u2, u3, u4 = draws[1, k], draws[2, k], draws[3, k], draws[4, k]
+                i = picks[k]
+                xi, yi = x[i, 0], x[i, 1]
+                zi = x[i, 2] if three_d else 0.0
+                # each coordinate as in the course: x + dr U(-1, 1), then wrapped
+                px = xi + move_size * (2.0 * u2 - 1.0)
+                py = yi + move_size * (2.0 * u3 - 1.0)
+                delta = px + images[i, 0] * lx - reference[i, 0]
+                disp2 = delta * delta
+                delta = py + images[i, 1] * ly - reference[i, 1]
+                disp2 += delta * delta
+                px, sx = wrap_coordinate(px, lx)
+                py, sy = wrap_coordinate(py, ly)
+                pz, sz = 0.0, np.int64(0)
+                if three_d:
+                    pz = zi + move_size * (2.0 * u4 - 1.0)
+                    delta = pz + images[i, 2] * lz - reference[i, 2]
+                    disp2 += delta * delta
+                    pz, sz = wrap_coordinate(pz, lz)
+                if disp2 > half_skin2:
+                    for c in range(d):
+                        reference[i, c] = x[i, c] + images[i, c] * box[c]
+                        wref[i, c] = x[i, c]
+                    needed = relist_particle(
+                        i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell, neighbours, counts, buffer
+                    )
+                    if needed > 0:
+                        return LIST_OVERFLOW, s, accepted, relists, needed
+                    relists += 1
+                if three_d:
+                    delta_u = move_energy_change_3d(
+                        i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts
+                    )
+                else:
+                    delta_u = move_energy_change_2d(i, px, py, x, diameters, box, kind, eps, r_cut, neighbours, counts)
+                # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
+                if delta_u <= 0.0 or u1 < np.exp(-beta * delta_u):
+                    x[i, 0] = px
+                    x[i, 1] = py
+                    images[i, 0] += sx
+                    images[i, 1] += sy
+                    if three_d:
+                        x[i, 2] = pz
+                        images[i, 2] += sz
+                    accepted += 1
     return OK, n_sweeps, accepted, relists, 0
 
 

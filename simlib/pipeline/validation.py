@@ -481,10 +481,9 @@ def check_diffusion(p, seed):
         sim.run(steps - steps % frame_every, every=1, callback=sample)
         msd = MSD(dt=p["frame_every"]).compute(np.array(positions))
         t_last = msd.lag_time[-1]
-        fit = fit_diffusion(msd, t_min=0.1 * t_last, t_max=0.5 * t_last)
-        if system["window"] < fit.lag_times[-1]:
-            raise ValueError(f"validation.diffusion.systems ({name}): window {system['window']:g} stops short of the "
-                             f"MSD fit window, which ends at lag {fit.lag_times[-1]:g} t0")
+        # the MSD fit ends at the VACF window (at most half the run, for enough origins)
+        fit_end = min(system["window"], 0.5 * t_last)
+        fit = fit_diffusion(msd, t_min=0.2 * fit_end, t_max=fit_end)
         # both on the MSD fit's time scale: in 2D, D(t) has no plateau to compare at
         gk = green_kubo_diffusion(acc, msd_fit=fit)
         label = f"{name} {system['method']} T*={system['kT']:g}"
