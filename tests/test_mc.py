@@ -213,3 +213,53 @@ def test_hard_potential_is_monte_carlo_only():
     state = simlib.initial_state(16, Box.cube(8.0, 2), seed=1)
     with pytest.raises(ValueError, match="hard"):
         Simulation(state, Potential("hard"), simlib.Langevin(kT=1.0))
+
+
+# -- the documented trial sequence -------------------------------------------------------------
+
+def test_kernel_follows_the_documented_trials_bitwise():
+    """A plain-Python Metropolis, drawing trial t's numbers from counter (sweep, 4 t + k)
+    and summing the energy change over partners in ascending index as the kernel does,
+    gives the kernel's bits. N = 300 spans two of the kernel's chunks of drawn numbers
+    (and its prefetching), so the chunking changes nothing."""
+    from simlib.geometry import min_image, wrap_coordinate
+    from simlib.potentials import pair_term, power_law_coefficients
+    from simlib.rng import STREAM_METROPOLIS, uniform_pair
+
+    n, L, kT, move = 300, 21.65, 0.7, 0.15
+    state = simlib.initial_state(n, Box.cube(L, 2), seed=4, polydispersity=0.05)
+    Simulation(state, LJ, simlib.Langevin(kT=2.0, dt=0.005)).run(100)
+    x = state.positions.copy()
+    images = state.images.copy()
+    a = state.diameters
+    coefficients = power_law_coefficients(LJ.code, LJ.epsilon, LJ.r_cut)
+
+    def site_energy(i, px, py):
+        u = 0.0
+        for j in range(n):
+            if j == i:
+                continue
+            dx, dy = min_image(px - x[j, 0], L, L / 2), min_image(py - x[j, 1], L, L / 2)
+            r2 = dx * dx + dy * dy
+            if r2 < LJ.r_cut * LJ.r_cut:
+                u += pair_term(LJ.code, r2, 0.5 * (a[i] + a[j]), LJ.epsilon, LJ.r_cut, coefficients)[0]
+        return u
+
+    accepted = 0
+    for sweep in range(3):
+        for t in range(n):
+            u0, u1 = uniform_pair(state.seed, STREAM_METROPOLIS, sweep, 4 * t)
+            u2, u3 = uniform_pair(state.seed, STREAM_METROPOLIS, sweep, 4 * t + 1)
+            i = min(int(u0 * n), n - 1)
+            px, sx = wrap_coordinate(x[i, 0] + move * (2.0 * u2 - 1.0), L)
+            py, sy = wrap_coordinate(x[i, 1] + move * (2.0 * u3 - 1.0), L)
+            delta_u = site_energy(i, px, py) - site_energy(i, x[i, 0], x[i, 1])
+            if delta_u <= 0.0 or u1 < np.exp(-delta_u / kT):
+                x[i] = px, py
+                images[i] += sx, sy
+                accepted += 1
+    state.step = state.step_origin = 0
+    sim = Simulation(state, LJ, Metropolis(kT=kT, move_size=move))
+    sim.run(3)
+    assert state.mc_accepted == accepted > 100
+    assert np.array_equal(state.positions, x) and np.array_equal(state.images, images)
