@@ -137,7 +137,6 @@ def run_dynamics(
 # Set per specialisation (end of this module): the particle update, list build and force
 # kernels, serial or parallel, of the dimension.
 MOVE = BUILD = ENERGY_FORCES = NOISE = None
-PARALLEL = False
 
 
 def _run_dynamics_with(
@@ -158,11 +157,6 @@ def _run_dynamics_with(
     limit2 = limit * limit
     limited = 0
     flags = np.zeros(n, dtype=np.uint8)
-    # the parallel force kernel's pair buffers (empty for the serial one)
-    rows = n if PARALLEL else 0
-    pair_fr = np.empty((rows, neighbours.shape[1] if PARALLEL else 0), dtype=np.float64)
-    slots = np.empty(pair_fr.shape, dtype=np.int32)
-    relisted = True
     noisy = scheme != VERLET
     words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
     noise = np.zeros((n if noisy else 0, d))
@@ -188,10 +182,7 @@ def _run_dynamics_with(
                 return LIST_OVERFLOW, s, u_total, virial, builds, limited, needed
             _set_reference(x, images, box, reference)
             builds += 1
-            relisted = True
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, pair_fr, slots,
-                                        relisted)
-        relisted = False
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1
         if scheme != EULER:
@@ -318,7 +309,6 @@ _RUN_DYNAMICS = {
         MOVE=_move_parallel if parallel else _move_serial,
         BUILD=_build_list_parallel if parallel else _build_list_serial,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
-        PARALLEL=parallel,
         NOISE=_noise_parallel if parallel else _noise_serial,
     )
     for three_d in (False, True)

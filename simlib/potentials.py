@@ -251,43 +251,27 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
 
     The force on particle ``i`` is ``F_lower + F_upper``: the pair forces from its
     neighbours ``j < i`` and from those ``j > i``, each summed in ascending ``j``. This
-    order lets two kernels give the same bits while both evaluate each pair once
-    (``j > i``) and apply Newton's third law, as a half list does. The serial kernel
-    adds ``-F_ij`` to particle ``j`` as it goes (rows in ascending ``i``). The parallel
-    kernel (``prange`` over particles, each writing only its own row) stores each
-    upper pair's ``-dU/dr / r`` in a buffer shaped like the list; a second pass over
-    particles sums every particle's lower pairs from that buffer, in ascending ``i``.
-    Per-particle energies and virials of the upper pairs are reduced in index order,
-    so every thread count gives the serial result. The result is a deterministic
-    function of the positions alone: it does not depend on when the list was built.
-    Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
+    order lets two kernels give the same bits. The serial kernel evaluates each pair
+    once (``j > i``) and applies Newton's third law, as a half list does; the parallel
+    kernel (``prange`` over particles, each writing only its own row) evaluates every
+    pair from both sides. Per-particle energies and virials of the upper pairs are
+    reduced in index order, so every thread count gives the serial result. The result
+    is a deterministic function of the positions alone: it does not depend on when the
+    list was built. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    pair_fr, slots = pair_buffers(neighbours, parallel)
-    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, pair_fr, slots, True)
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces)
 
 
-def pair_buffers(neighbours, parallel):
-    """The parallel force kernel's buffers (none for the serial one): each upper pair's
-    ``-dU/dr / r`` and, for each lower entry ``(j, m)``, the slot of ``j`` in row
-    ``neighbours[j, m]``."""
-    shape = neighbours.shape if parallel else (0, 0)
-    return np.empty(shape, dtype=np.float64), np.empty(shape, dtype=np.int32)
-
-
-# Set per specialisation (end of this module): the kernel that fills the forces, and the
-# one that finds the lower entries' slots after a list build (nothing for the serial one).
+# Set per specialisation (end of this module): the kernel that fills the forces.
 FORCES = None
-LOWER_SLOTS = None
 
 
-def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, pair_fr, slots, relisted):
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces):
     n = x.shape[0]
-    if relisted:
-        LOWER_SLOTS(neighbours, counts, slots)
     u_part = np.empty(n)
     w_part = np.empty(n)
-    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, pair_fr, slots)
+    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -310,8 +294,7 @@ def first_above(neighbours, i, count):
 THREE_D = False
 
 
-def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, pair_fr,
-                 slots):
+def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
     # the bodies here are written out, not in a helper taking arrays: a helper's array
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
@@ -356,88 +339,49 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         w_part[i] = wi
 
 
-def _forces_split(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, pair_fr,
-                  slots):
+def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
     n, d = x.shape
     three_d = THREE_D
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     rc2 = r_cut * r_cut
     coefficients = power_law_coefficients(kind, eps, r_cut)
     for i in prange(n):
-        # the upper pairs, each evaluated once: their sum, energy and virial, and each
-        # pair's -dU/dr / r kept for the lower pass (0 beyond the cut-off)
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if three_d else 0.0
         ai = diameters[i]
+        # lower and upper sums apart, to reproduce the half-list kernel's order
+        lower_x = 0.0
+        lower_y = 0.0
+        lower_z = 0.0
         fx = 0.0
         fy = 0.0
         fz = 0.0
         ui = 0.0
         wi = 0.0
-        count = counts[i]
-        for jj in range(first_above(neighbours, i, count), count):
+        for jj in range(counts[i]):
             j = neighbours[i, jj]
             dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
                                         lx, ly, lz, hx, hy, hz, three_d)
-            fr = 0.0
             if r2 < rc2:
                 u, fr = pair_term(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut, coefficients)
-                ui += u
-                wi += fr * r2
-                fx += fr * dx
-                fy += fr * dy
-                fz += fr * dz
-            pair_fr[i, jj] = fr
-        forces[i, 0] = fx
-        forces[i, 1] = fy
+                if j < i:
+                    lower_x += fr * dx
+                    lower_y += fr * dy
+                    lower_z += fr * dz
+                else:
+                    ui += u
+                    wi += fr * r2
+                    fx += fr * dx
+                    fy += fr * dy
+                    fz += fr * dz
+        forces[i, 0] = lower_x + fx
+        forces[i, 1] = lower_y + fy
         if three_d:
-            forces[i, 2] = fz
+            forces[i, 2] = lower_z + fz
         u_part[i] = ui
         w_part[i] = wi
-    for j in prange(n):
-        # the lower pairs from the buffer, in ascending i as the serial kernel adds them;
-        # a pair beyond the cut-off adds -0 * dx, which leaves the sum's bits alone
-        xj, yj = x[j, 0], x[j, 1]
-        zj = x[j, 2] if three_d else 0.0
-        lower_x = 0.0
-        lower_y = 0.0
-        lower_z = 0.0
-        for m in range(first_above(neighbours, j, counts[j])):
-            i = neighbours[j, m]
-            fr = pair_fr[i, slots[j, m]]
-            dx, dy, dz, _ = separation(x[i, 0] - xj, x[i, 1] - yj, (x[i, 2] if three_d else 0.0) - zj,
-                                       lx, ly, lz, hx, hy, hz, three_d)
-            lower_x -= fr * dx
-            lower_y -= fr * dy
-            lower_z -= fr * dz
-        forces[j, 0] = lower_x + forces[j, 0]
-        forces[j, 1] = lower_y + forces[j, 1]
-        if three_d:
-            forces[j, 2] = lower_z + forces[j, 2]
 
 
-@njit(parallel=True, cache=True)
-def _lower_slots(neighbours, counts, slots):
-    """For each lower entry ``(j, m)``, the position of ``j`` in the sorted row of
-    ``i = neighbours[j, m]`` (a binary search)."""
-    n = neighbours.shape[0]
-    for j in prange(n):
-        for m in range(first_above(neighbours, j, counts[j])):
-            i = neighbours[j, m]
-            lo = 0
-            hi = counts[i]
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if neighbours[i, mid] < j:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            slots[j, m] = lo
-
-
-@njit(cache=True)
-def _no_slots(neighbours, counts, slots):
-    pass
 
 
 @njit(cache=True)
@@ -563,15 +507,14 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
 # numba's threads); each compiles only when first used.
 _forces_half_2d = specialised(_forces_half, "_2d", THREE_D=False)
 _forces_half_3d = specialised(_forces_half, "_3d", THREE_D=True)
-_forces_split_2d = specialised(_forces_split, "_2d", parallel=True, THREE_D=False)
-_forces_split_3d = specialised(_forces_split, "_3d", parallel=True, THREE_D=True)
+_forces_full_2d = specialised(_forces_full, "_2d", parallel=True, THREE_D=False)
+_forces_full_3d = specialised(_forces_full, "_3d", parallel=True, THREE_D=True)
 # keyed by (three_d, parallel)
 _ENERGY_FORCES = {
     (three_d, parallel): specialised(
         _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         FORCES={(False, False): _forces_half_2d, (True, False): _forces_half_3d,
-                (False, True): _forces_split_2d, (True, True): _forces_split_3d}[(three_d, parallel)],
-        LOWER_SLOTS=_lower_slots if parallel else _no_slots,
+                (False, True): _forces_full_2d, (True, True): _forces_full_3d}[(three_d, parallel)],
     )
     for three_d in (False, True)
     for parallel in (False, True)

@@ -1,9 +1,8 @@
 """Thread count changes speed only: 1, 2 and 4 numba threads give the same bits.
 
-The kernels run their particle loops with numba ``prange``; each pair's force is
-evaluated once and each particle sums its lower, then its upper pairs, in index order;
-per-particle energies and virials are reduced in index order and blow-up / rebuild
-decisions come from per-particle flags. These tests run the same
+The kernels run their particle loops with numba ``prange``; each particle sums its own
+forces from the full list, per-particle energies and virials are reduced in index order
+and blow-up / rebuild decisions come from per-particle flags. These tests run the same
 simulations with different thread counts in one subprocess (so that four threads exist
 even on a two-core machine) and compare hashes of every state array.
 """

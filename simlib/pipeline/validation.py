@@ -503,6 +503,9 @@ def check_diffusion(p, seed):
         data[f"{name}_running_D"] = ((f"{name}_lag",), gk.running_D)
         coords[f"{name}_lag"] = acc.dataset["time"].values
         data[f"{name}_D_msd"] = fit.D
+        data[f"{name}_D_gk"] = gk.D
+        data[f"{name}_D_gk_err"] = gk.D_err
+        data[f"{name}_fit_window"] = (("fit_bound",), np.array([fit.t_min, fit.t_max]))
     return checks, xr.Dataset(data, coords=coords)
 
 
@@ -672,7 +675,16 @@ def plot_group(ds, path):
             if name.endswith("_running_D"):
                 system = name.removesuffix("_running_D")
                 line, = ax.plot(ds[f"{system}_lag"].values, ds[name].values, label=f"{system}: running GK integral")
-                ax.axhline(float(ds[f"{system}_D_msd"]), color=line.get_color(), ls="--", label=f"{system}: MSD")
+                colour = line.get_color()
+                if f"{system}_D_gk" in ds:
+                    # both estimates over the MSD fit's lags, drawn across that window
+                    t_min, t_max = (float(v) for v in ds[f"{system}_fit_window"].values)
+                    ax.hlines(float(ds[f"{system}_D_msd"]), t_min, t_max, color=colour, ls="--",
+                              label=f"{system}: MSD slope over its fit window")
+                    ax.errorbar(0.5 * (t_min + t_max), float(ds[f"{system}_D_gk"]), yerr=Z99 * float(ds[f"{system}_D_gk_err"]),
+                                fmt="o", color=colour, label=f"{system}: Green-Kubo over that window (99 % bar)")
+                else:
+                    ax.axhline(float(ds[f"{system}_D_msd"]), color=colour, ls="--", label=f"{system}: MSD")
         ax.set(xlabel="t [t0]", ylabel="D [a^2/t0]")
     elif group == "lj3d":
         frame = ds.to_dataframe()
