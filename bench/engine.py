@@ -161,11 +161,18 @@ def run_lammps(lmp, n, workdir, target_seconds=2.0, rate_guess=None):
 
 
 # -- one run of every code --------------------------------------------------------------------------
+# Above this N the other codes run once, not once per repeat: the C++ reference's Monte
+# Carlo alone takes over ten minutes at N = 10^6 (it rebuilds its whole list whenever one
+# particle moves far), and a run that long is not the noisy kind.
+OTHERS_ONCE_ABOVE = 262144
+
+
 def measure_codes(sizes, kinds=("langevin", "nve", "mc"), threads=(1,), repeats=3, target_seconds=2.0,
                   reference=True, lammps=True, log=print):
     """Interleave every code at every size ``repeats`` times; return all rows.
 
-    Each row is one process run; ``best_rows`` keeps the best rate per code.
+    Each row is one process run; ``best_rows`` keeps the best rate per code. Above
+    ``OTHERS_ONCE_ABOVE`` particles the C++ reference and LAMMPS run in the first repeat only.
     """
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -174,9 +181,10 @@ def measure_codes(sizes, kinds=("langevin", "nve", "mc"), threads=(1,), repeats=
         for n in sizes:
             for rep in range(repeats):
                 jobs = [("simlib", k, t) for k in kinds for t in threads]
-                if binary is not None:
+                others = rep == 0 or n <= OTHERS_ONCE_ABOVE
+                if binary is not None and others:
                     jobs += [("c++", k, 1) for k in kinds if k in ("langevin", "mc")]
-                if lmp is not None and "langevin" in kinds:
+                if lmp is not None and "langevin" in kinds and others:
                     jobs.append(("lammps", "langevin", 1))
                 for code, kind, t in jobs:
                     guess = _best_rate(rows, code, kind, n, t)

@@ -1,0 +1,72 @@
+"""The benchmark machinery behind `python -m bench.engine` and `snakemake scaling` runs:
+every code measured at a size, best rows, ratios and thread speed-ups, the scaling CSV
+(with simlib's peak memory) and figure. Timings themselves are not tested here."""
+
+import csv
+import importlib.util
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+from bench import engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_codes_are_measured_and_compared_in_one_run(tmp_path):
+    rows = engine.measure_codes([256], kinds=("langevin", "mc"), threads=(1, 2), repeats=1, target_seconds=0.2,
+                                lammps=False, log=lambda *_: None)
+    simlib_rows = {(r["kind"], r["threads"]) for r in rows if r["code"] == "simlib"}
+    assert simlib_rows == {("langevin", 1), ("langevin", 2), ("mc", 1), ("mc", 2)}
+    assert all(r["rate"] > 0 and r["peak_memory_mb"] > 0 for r in rows if r["code"] == "simlib")
+    best = engine.best_rows(rows)
+    speedups = engine.thread_speedups(best)
+    assert {(s["kind"], s["threads"]) for s in speedups} == {("langevin", 2), ("mc", 2)}
+    has_reference = (engine.SHARED_BENCH / "ref_sim.cpp").exists() and shutil.which("g++")
+    if has_reference:
+        assert {r["kind"] for r in rows if r["code"] == "c++"} == {"langevin", "mc"}
+        assert {(r["kind"], r["versus"]) for r in engine.ratios(best) if r["threads"] == 1} >= {
+            ("langevin", "c++ langevin"), ("mc", "c++ mc")}
+
+
+
+def test_scaling_script_writes_the_csv_and_figure(tmp_path):
+    """The `scaling` rule's script, run as Snakemake runs it (a `snakemake` object in its
+    globals), on one small size."""
+    import numba
+
+    smk = SimpleNamespace(
+        scriptdir=str(ROOT / "workflow" / "scripts"), log=[str(tmp_path / "scaling.log")], rule="scaling",
+        threads=2, wildcards={}, input=SimpleNamespace(),
+        params=SimpleNamespace(sizes=[256], threads=[1], repeats=1, seconds=0.2),
+        output=SimpleNamespace(csv=str(tmp_path / "scaling.csv"), figure=str(tmp_path / "scaling.png")),
+    )
+    spec = importlib.util.spec_from_file_location("scaling_script", ROOT / "workflow" / "scripts" / "scaling.py")
+    script = importlib.util.module_from_spec(spec)
+    script.snakemake = smk
+    threads = numba.get_num_threads()
+    try:
+        spec.loader.exec_module(script)
+    finally:
+        numba.set_num_threads(threads)
+    with open(tmp_path / "scaling.csv") as handle:
+        table = list(csv.DictReader(handle))
+    assert {(r["code"], r["kind"]) for r in table if r["code"] == "simlib"} == {
+        ("simlib", "langevin"), ("simlib", "nve"), ("simlib", "mc")}
+    assert all(float(r["peak_memory_mb"]) > 0 and float(r["ns_per_particle_step"]) > 0
+               for r in table if r["code"] == "simlib")
+    assert (tmp_path / "scaling.png").stat().st_size > 10_000
+    assert "wrote" in (tmp_path / "scaling.log").read_text()
+
+
+def test_other_codes_run_once_per_size_above_the_threshold(monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine, "run_simlib", lambda kind, n, t, s: calls.append(("simlib", n)) or
+                        {"code": "simlib", "kind": kind, "n": n, "threads": t, "rate": 1.0})
+    monkeypatch.setattr(engine, "build_reference", lambda work: Path("ref"))
+    monkeypatch.setattr(engine, "run_reference", lambda b, kind, n, s, g: calls.append(("c++", n)) or
+                        {"code": "c++", "kind": kind, "n": n, "threads": 1, "rate": 1.0})
+    big = engine.OTHERS_ONCE_ABOVE + 1
+    engine.measure_codes([1024, big], kinds=("langevin",), repeats=3, lammps=False, log=lambda *_: None)
+    assert calls.count(("c++", 1024)) == 3 and calls.count(("c++", big)) == 1
+    assert calls.count(("simlib", big)) == 3
