@@ -335,8 +335,10 @@ def test_dynamics_file_feeds_fit_diffusion(runs):
     fit = fit_diffusion(ds, t_min=ds.attrs["D_fit_t_min"], t_max=ds.attrs["D_fit_t_max"])
     assert fit.D == pytest.approx(row["D"], rel=1e-12)
     assert fit.D_err == pytest.approx(row["D_err"], rel=1e-12)
-    gk = green_kubo_diffusion(ds)
+    # D_green_kubo is the slope the VACF implies over the MSD fit's lags
+    gk = green_kubo_diffusion(ds, msd_fit=fit)
     assert gk.D == pytest.approx(row["D_green_kubo"], rel=1e-12)
+    assert gk.D_err == pytest.approx(row["D_green_kubo_err"], rel=1e-12)
     # error curves are the block standard errors
     blocks = ds["msd_block"].values
     np.testing.assert_allclose(ds["msd_err"].values, blocks.std(axis=1, ddof=1) / np.sqrt(blocks.shape[1]))

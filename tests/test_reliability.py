@@ -404,7 +404,8 @@ def long_config(tmp_path_factory):
     root = tmp_path_factory.mktemp("snakemake_kill")
     config = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
     config["checkpoint_seconds"] = 0.001
-    config["lj_langevin"]["production"].update(duration=12.0, thermo_every=0.2, trajectory_every=0.4)
+    # the VACF window reaches the MSD fit's last lag (0.5 of the analysed 6 t0)
+    config["lj_langevin"]["production"].update(duration=12.0, thermo_every=0.2, trajectory_every=0.4, vacf_window=3.0)
     configfile = root / "long.yaml"
     configfile.write_text(yaml.safe_dump(config))
     straight = root / "straight"

@@ -252,10 +252,18 @@ def msd_fit_end(duration, frame_every, analysis):
 
 
 def _check_vacf_window(config, where, stage, frame_every):
-    if not frame_every or "vacf_every" not in stage:
+    """A stage whose VACF feeds D_green_kubo needs a window reaching the MSD fit's last lag:
+    filled in when the config leaves it out, refused when it is shorter."""
+    if "vacf_every" not in stage:
+        raise ConfigError(f"config key '{where}.vacf_every': required (the stage writes the finely sampled VACF "
+                          "behind D_green_kubo); allowed: a multiple of dt, e.g. 0.02")
+    if not frame_every:
         return
     end = msd_fit_end(stage["duration"], frame_every, config["analysis"])
-    window = stage.get("vacf_window", 5.0)
+    if "vacf_window" not in stage:
+        stage["vacf_window"] = float(f"{end:.12g}")
+        return
+    window = stage["vacf_window"]
     if window < end * (1 - 1e-9):
         raise ConfigError(f"config key '{where}.vacf_window': {window!r} stops short of the MSD fit window, "
                           f"which ends at lag {end:g} t0; allowed: >= {end:g} (D_green_kubo is matched to it)")
