@@ -5,12 +5,14 @@ every code measured at a size, best rows, ratios and thread speed-ups, the scali
 import csv
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench import engine
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench/ is not installed: it sits beside simlib in the checkout
+
+from bench import engine  # noqa: E402
 
 
 def test_codes_are_measured_and_compared_in_one_run(tmp_path):
