@@ -242,12 +242,17 @@ def check_runs(config):
     check_memory(config, lengths)
 
 
+def first_analysed_frame(n_frames, equilibrated_fraction):
+    """Index of the first frame the analysis uses: the last ``equilibrated_fraction``."""
+    return min(int(math.floor(n_frames * (1.0 - equilibrated_fraction))), n_frames - 1)
+
+
 def msd_fit_end(duration, frame_every, analysis):
     """Last lag [t0] of the MSD fit of a stage's trajectory (frames at 0, e, ..., duration),
-    as the analysis takes it: the last ``equilibrated_fraction`` of the frames, the fit
-    ending at ``msd_fit.stop`` of the longest lag."""
+    as the analysis takes it: from :func:`first_analysed_frame` on, the fit ending at
+    ``msd_fit.stop`` of the longest lag."""
     n_frames = int(round(duration / frame_every)) + 1
-    first = int(math.floor(n_frames * (1.0 - analysis["equilibrated_fraction"])))
+    first = first_analysed_frame(n_frames, analysis["equilibrated_fraction"])
     return analysis["msd_fit"]["stop"] * (n_frames - 1 - first) * frame_every
 
 

@@ -41,6 +41,7 @@ from ..io import (
     reduced,
     write_netcdf,
 )
+from .config import first_analysed_frame
 from .runs import STATE_POINT, RunError, benchmark_path, check_complete, check_run, labels, read_run
 
 DEFAULTS = {
@@ -233,8 +234,7 @@ def _green_kubo(vacf, out, fit):
 def _trajectory_numbers(traj, settings, row, datasets, is_mc, vacf_path=None):
     out = {}
     n_frames = traj.sizes["frame"]
-    first = int(np.floor(n_frames * (1.0 - settings["equilibrated_fraction"])))
-    first = min(first, n_frames - 1)
+    first = first_analysed_frame(n_frames, settings["equilibrated_fraction"])
     box = traj["box"].values[-1]
     rdf = RDF(bins=settings["rdf"]["bins"], r_max=min(settings["rdf"]["r_max"], 0.5 * float(box.min())))
     sk = StaticStructureFactor(bins=settings["structure_factor"]["bins"], k_max=settings["structure_factor"]["k_max"])
