@@ -14,7 +14,9 @@ is missing (no g++, no reference source, no ``lmp``) is skipped with a note.
 
 System: the course's 2D LJ disks (r_c = 2.5, shifted), density 0.64, melted at T = 5
 (untimed), timed at T = 0.2: Langevin (course Euler step, dt = 0.01), NVE (dt = 0.002),
-Metropolis (dr = 0.15). Rates are particle-steps/s (MD) or trial moves/s (MC).
+Metropolis (dr = 0.15; the serial sweep ``mc`` and the checkerboard sweep ``mc_checkerboard``,
+both compared with the reference's serial Monte Carlo). Rates are particle-steps/s (MD) or
+trial moves/s (MC).
 
 Prints a table and writes ``results/bench/engine.json``. :func:`measure_codes` is
 shared with the ``scaling`` Snakemake target (``workflow/scripts/scaling.py``).
@@ -65,8 +67,9 @@ def measure(kind, n, threads=1, target_seconds=2.0):
     elif kind == "nve":
         simlib.Simulation(state, pot, simlib.Langevin(kT=0.2, dt=0.005)).run(warm_steps)
         sim = simlib.Simulation(state, pot, simlib.VelocityVerlet(dt=0.002))
-    elif kind == "mc":
-        sim = simlib.Simulation(state, pot, simlib.Metropolis(kT=0.2, move_size=0.15))
+    elif kind in ("mc", "mc_checkerboard"):
+        sim = simlib.Simulation(state, pot, simlib.Metropolis(kT=0.2, move_size=0.15,
+                                                              checkerboard=kind == "mc_checkerboard"))
     else:
         raise ValueError(kind)
     sim.run(1)
@@ -167,7 +170,12 @@ def run_lammps(lmp, n, workdir, target_seconds=2.0, rate_guess=None):
 OTHERS_ONCE_ABOVE = 262144
 
 
-def measure_codes(sizes, kinds=("langevin", "nve", "mc"), threads=(1,), repeats=3, target_seconds=2.0,
+KINDS = ("langevin", "nve", "mc", "mc_checkerboard")
+# what each simlib case is compared with in another code
+COUNTERPART = {"langevin": "langevin", "nve": "langevin", "mc": "mc", "mc_checkerboard": "mc"}
+
+
+def measure_codes(sizes, kinds=KINDS, threads=(1,), repeats=3, target_seconds=2.0,
                   reference=True, lammps=True, log=print):
     """Interleave every code at every size ``repeats`` times; return all rows.
 
@@ -223,8 +231,7 @@ def ratios(best):
         if r["code"] != "simlib":
             continue
         for o in best:
-            if o["code"] != "simlib" and o["kind"] in (r["kind"], "langevin" if r["kind"] == "nve" else None) \
-                    and abs(o["n"] - r["n"]) <= 0.01 * r["n"]:
+            if o["code"] != "simlib" and o["kind"] == COUNTERPART[r["kind"]] and abs(o["n"] - r["n"]) <= 0.01 * r["n"]:
                 out.append({"kind": r["kind"], "n": r["n"], "threads": r["threads"], "versus": f"{o['code']} {o['kind']}",
                             "ratio": r["rate"] / o["rate"]})
     return out
@@ -273,7 +280,7 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=1024, help="number of particles")
     parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per run")
     parser.add_argument("--threads", default="1", help="simlib thread counts, e.g. 1,2 (speed-up printed)")
-    parser.add_argument("--kinds", default="langevin,nve,mc", help="cases to run, e.g. langevin,mc")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="cases to run, e.g. langevin,mc")
     parser.add_argument("--no-compile", action="store_true", help="skip the cold-compile measurement")
     parser.add_argument("--case", nargs=4, metavar=("KIND", "N", "THREADS", "SECONDS"), help=argparse.SUPPRESS)
     parser.add_argument("--output", default="results/bench/engine.json")

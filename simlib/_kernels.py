@@ -27,7 +27,7 @@ def serial_and_parallel(func):
     return njit(cache=True)(func), njit(parallel=True, cache=True)(twin)
 
 
-def specialised(func, suffix, parallel=False, **constants):
+def specialised(func, suffix, parallel=False, inline="never", **constants):
     """A cached kernel of ``func`` in which the module globals named in ``constants`` take
     the given values. numba freezes globals at compile time, so a branch on such a
     constant (e.g. ``THREE_D``) disappears from the loop instead of being taken on every
@@ -39,7 +39,7 @@ def specialised(func, suffix, parallel=False, **constants):
     twin.__qualname__ = func.__qualname__ + suffix
     twin.__module__ = func.__module__
     twin.__doc__ = func.__doc__
-    return njit(parallel=parallel, cache=True)(twin)
+    return njit(parallel=parallel, inline=inline, cache=True)(twin)
 
 
 def _prefetch_codegen(context, builder, array_type, array, indices):

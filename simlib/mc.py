@@ -30,13 +30,22 @@ class Metropolis:
         Temperature [energy]. Required (ignored for hard particles, must still be > 0).
     move_size : float, default 0.15
         Largest displacement per coordinate, Delta r [length] (course: 0.15).
+    checkerboard : bool, default False
+        Sweep by checkerboard colours of a randomly shifted cell grid
+        (:mod:`simlib.checkerboard`): the cells of one colour run on numba's threads,
+        with the same bits for any thread count. A trial leaving its cell is rejected,
+        so the acceptance is lower than the serial move's at the same ``move_size``.
+        False: the course's serial sweep of N random trials.
     """
 
     kT: float
     move_size: float = 0.15
+    checkerboard: bool = False
 
     def __post_init__(self):
         _check_positive("metropolis", kT=self.kT, move_size=self.move_size)
+        if not isinstance(self.checkerboard, (bool, np.bool_)):
+            raise ValueError(f"metropolis.checkerboard must be true or false, got {self.checkerboard!r}")
 
     dt = 0.0
 

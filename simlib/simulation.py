@@ -9,9 +9,12 @@
 100
 """
 
+import dataclasses
+
 import numba
 import numpy as np
 
+from .checkerboard import checkerboard_grid, run_checkerboard
 from .integrators import LIST_OVERFLOW, NON_FINITE, OK, TOO_FAST, VERLET, run_dynamics
 from .mc import Metropolis, run_metropolis
 from .neighbours import NeighbourList, closest_scaled_pair
@@ -106,6 +109,9 @@ class Simulation:
         if skin is None:
             skin = self.default_skin(method, state.dim)
         self.skin = float(skin)
+        self.cells = None
+        if self.is_mc and method.checkerboard:
+            self.cells = checkerboard_grid(state.box.lengths, self._mc_range_of(r_int))
         if self.is_mc:
             self._check_move_size(method.move_size)
         if not resume:
@@ -118,15 +124,21 @@ class Simulation:
 
     @staticmethod
     def default_skin(method, dim):
-        """Skin [length] chosen for speed (``bench/engine.py``): 0.4 for dynamics; for
-        Monte Carlo 0.9, or more when the move size needs it."""
-        if isinstance(method, Metropolis):
+        """Skin [length] chosen for speed (``bench/engine.py``): 0.4 for dynamics and
+        checkerboard Monte Carlo (its list only serves the energy between chunks); for
+        serial Monte Carlo 0.9, or more when the move size needs it."""
+        if isinstance(method, Metropolis) and not method.checkerboard:
             return max(0.9, 2.5 * np.sqrt(dim) * method.move_size)
         return 0.4
 
     # -- set-up -----------------------------------------------------------------
     def _check_move_size(self, move_size):
         limit = self.move_size_limit
+        if self.cells is not None and move_size >= limit:
+            raise ValueError(
+                f"metropolis.move_size {move_size:.4g} too large for the checkerboard's cells: "
+                f"must be < half the cell width = {limit:.4g}"
+            )
         if move_size >= limit:
             raise ValueError(
                 f"metropolis.move_size {move_size:.4g} too large for skin {self.skin:.4g}: "
@@ -137,7 +149,10 @@ class Simulation:
 
     @property
     def move_size_limit(self):
-        """Largest Monte Carlo move size the skin allows [length]."""
+        """Largest Monte Carlo move size [length]: what the skin allows (serial), or half
+        the narrowest cell (checkerboard; beyond it most trials leave their cell)."""
+        if self.cells is not None:
+            return 0.5 * float(np.min(self.state.box.lengths / self.cells))
         return self.skin / (2.0 * np.sqrt(self.state.dim))
 
     def _setup_list(self):
@@ -268,6 +283,19 @@ class Simulation:
         pot = self.potential
         m = self.method
         nl = self.nlist
+        if self.cells is not None:
+            accepted, _ = run_checkerboard(
+                st.positions, st.images, st.diameters, st.box.lengths, pot.code, pot.epsilon,
+                self._mc_range(), self.cells, np.uint64(st.seed), st.step, n_steps, m.move_size, m.kT,
+                _parallel(),
+            )
+            # the list is only for the energy and virial after the chunk
+            builds = 0
+            if nl.needs_rebuild(st.positions, st.images, st.box):
+                nl.build(st.positions, st.images, st.box)
+                nl.n_builds -= 1  # counted by _advance
+                builds = 1
+            return OK, n_steps, accepted, builds, 0
         if self.is_mc:
             return run_metropolis(
                 st.positions, st.images, st.diameters, st.box.lengths, pot.code, pot.epsilon,
@@ -282,14 +310,19 @@ class Simulation:
         )
 
     def _mc_range(self):
+        return self._mc_range_of(self.nlist.r_interaction)
+
+    def _mc_range_of(self, r_interaction):
+        """The distance within which Monte Carlo sums pair energies: the cut-off, or for
+        hard particles the interaction range (largest contact distance)."""
         if self.potential.code == HARD:
-            return self.nlist.r_interaction
+            return r_interaction
         return self.potential.r_cut
 
     def set_move_size(self, move_size):
         """Change the Monte Carlo move size (for tuning during equilibration)."""
         self._check_move_size(move_size)
-        self.method = Metropolis(kT=self.method.kT, move_size=float(move_size))
+        self.method = dataclasses.replace(self.method, move_size=float(move_size))
 
     # -- observables --------------------------------------------------------------
     @property

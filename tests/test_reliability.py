@@ -249,6 +249,12 @@ STAGES = {
         "potential": {"kind": "lj", "r_cut": 2.5},
         "state_in": {"n": 256, "box": 24.0, "dim": 2, "seed": 13},
     },
+    "checkerboard": {
+        "stage": {"method": "metropolis", "kT": 0.6, "move_size": 0.15, "tune_acceptance": 0.4, "sweeps": 600,
+                  "thermo_every": 10, "trajectory_every": 20, "checkerboard": True},
+        "potential": {"kind": "lj", "r_cut": 2.5},
+        "state_in": {"n": 256, "box": 24.0, "dim": 2, "seed": 13},
+    },
 }
 
 
@@ -275,7 +281,7 @@ def _spec(method, nve_start):
     return spec
 
 
-@pytest.mark.parametrize("method", ["langevin", "nve", "metropolis"])
+@pytest.mark.parametrize("method", ["langevin", "nve", "metropolis", "checkerboard"])
 def test_kill_and_resume_is_bitwise(method, tmp_path, nve_start):
     spec = _spec(method, nve_start)
     straight, work = tmp_path / "straight", tmp_path / "killed"

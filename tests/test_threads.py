@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,13 @@ def runs():
     sim = simlib.Simulation(s, lj, simlib.Metropolis(kT=0.5, move_size=0.15))
     sim.run(5)
     out["mc-2d"] = digest(sim)
+    sim = simlib.Simulation(s, lj, simlib.Metropolis(kT=0.5, move_size=0.15, checkerboard=True))
+    sim.run(5)
+    out["mc-checkerboard-2d"] = digest(sim)
+    hard = simlib.initial_state(400, simlib.Box.cube(30.0, 2), seed=4, arrangement="random")
+    sim = simlib.Simulation(hard, simlib.Potential("hard"), simlib.Metropolis(kT=1.0, move_size=0.3, checkerboard=True))
+    sim.run(5)
+    out["mc-checkerboard-hard-2d"] = digest(sim)
     s3 = simlib.initial_state(500, simlib.Box.cube(9.0, 3), seed=3)
     soft = simlib.Potential("lj_smooth", r_cut=2.0)
     sim = simlib.Simulation(s3, soft, simlib.Langevin(kT=1.5, dt=0.002))
@@ -56,6 +64,9 @@ def runs():
     sim = simlib.Simulation(s3, soft, simlib.VelocityVerlet(dt=0.002))
     sim.run(100)
     out["nve-3d"] = digest(sim)
+    sim = simlib.Simulation(s3, soft, simlib.Metropolis(kT=1.5, move_size=0.1, checkerboard=True))
+    sim.run(5)
+    out["mc-checkerboard-3d"] = digest(sim)
     return out
 
 result = {}
@@ -73,7 +84,7 @@ def test_one_two_and_four_threads_give_identical_bits():
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     one = result["1"]
-    assert len(one) == 6
+    assert len(one) == 9
     for threads in ("2", "4"):
         assert result[threads] == one, threads
 
@@ -160,3 +171,27 @@ def test_kernels_compile_only_for_the_dimension_and_thread_use_of_the_run():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["1", "0", "0", "0", "0"]
+
+
+def test_a_job_runs_on_its_rules_threads():
+    """`threads:` of a rule (or `--set-threads rule=N`) reaches the kernels: the script glue
+    sets numba's thread count from the job's, capped by the threads numba started."""
+    code = (
+        "import json, sys, numba\n"
+        "from simlib.pipeline.smk import run_script\n"
+        "class Job:\n"
+        "    log, output, rule, wildcards = [sys.argv[1]], [], 'mc_production', {}\n"
+        "seen = []\n"
+        "for threads in (2, 1, 8):\n"
+        "    Job.threads = threads\n"
+        "    run_script(Job(), lambda smk, log: seen.append(numba.get_num_threads()))\n"
+        "print(json.dumps(seen))\n"
+    )
+    env = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONPATH=str(ROOT))
+    with tempfile.TemporaryDirectory() as work:
+        log = Path(work) / "job.log"
+        out = subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True, env=env,
+                             check=False)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [2, 1, 2]
+        assert "threads=2" in log.read_text()

@@ -17,7 +17,7 @@ METHOD_KEYS = {
     "langevin": {"method", "kT", "dt", "friction", "scheme", "limit", "duration", "vacf_every", "vacf_window",
                  "vacf_start"},
     "nve": {"method", "dt", "duration", "vacf_every", "vacf_window", "vacf_start"},
-    "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance"},
+    "metropolis": {"method", "kT", "move_size", "sweeps", "tune_acceptance", "checkerboard"},
 }
 COMMON_KEYS = {"thermo_every", "trajectory_every", "skin"}
 
@@ -45,7 +45,8 @@ def make_method(spec, where="stage"):
         raise StageError(f"{where}: unknown key(s) {sorted(unknown)} for method {method!r}")
     try:
         if method == "metropolis":
-            obj = Metropolis(kT=spec["kT"], move_size=spec.get("move_size", 0.15))
+            obj = Metropolis(kT=spec["kT"], move_size=spec.get("move_size", 0.15),
+                             checkerboard=spec.get("checkerboard", False))
             length = whole_steps(spec["sweeps"], 1, f"{where}.sweeps")
             unit = 1.0
         else:

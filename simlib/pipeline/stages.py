@@ -14,6 +14,7 @@ Stage spec keys (defaults in brackets)
 ``duration``          length [time] (langevin, nve).
 ``sweeps``            length in sweeps (metropolis).
 ``move_size``         Delta r [length] (metropolis) [0.15].
+``checkerboard``      sweep by checkerboard cell colours, on the rule's threads (metropolis) [false].
 ``tune_acceptance``   target acceptance for a move-size tuner that runs before the
                       stage (equilibration only) [None: no tuning].
 ``thermo_every``      thermo output interval [time] or [sweeps] [duration/100].
@@ -42,6 +43,7 @@ the lock held and the next netCDF call hangs).
 """
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -361,7 +363,7 @@ def _run_locked(stage, potential, pot, method, length, thermo_steps, traj_steps,
         if acc is not None and vacf_saved is not None:
             acc.set_state(vacf_saved)
         if tuned_move is not None:
-            method = Metropolis(kT=method.kT, move_size=tuned_move)
+            method = dataclasses.replace(method, move_size=tuned_move)
         sim = Simulation(state, pot, method, skin=stage.get("skin"), resume=True)
     else:
         if partial is not None and partial.exists():

@@ -1,0 +1,316 @@
+"""Checkerboard Metropolis Monte Carlo: the cells of one colour move in parallel.
+
+The box is cut into a grid of cells at least one interaction range wide, with an
+even number of cells (at least four) per side, and the cells are coloured like a
+checkerboard (``2^d`` colours: the parity of each cell coordinate). Two cells of
+one colour are at least one cell apart, so while only particles of one colour move,
+and only within their own cell, no two moving particles interact: the cells of that
+colour are independent and run side by side on numba's threads.
+
+One sweep (the model is the massively-parallel hard-particle Monte Carlo of
+Anderson et al., J. Comput. Phys. 254, 27 (2013), and HOOMD-blue's HPMC):
+
+1. the grid is shifted by a random offset, uniform in one cell, and the order of the
+   colours is a random permutation, both drawn afresh each sweep;
+2. particles are sorted into the shifted cells (in index order within a cell);
+3. for each colour in turn, each of its cells makes as many trial moves as it holds
+   particles: a particle of the cell picked uniformly, displaced by
+   ``move_size * U(-1, 1)`` per coordinate, accepted with probability
+   ``min(1, exp(-dU / kT))``; a trial position outside the particle's cell is
+   rejected (it counts as a trial, as in HPMC).
+
+Each cell's Metropolis chain is symmetric and restricted to a region that does not
+depend on the state (the grid is drawn before the particles are looked at), so it
+satisfies detailed balance; a random colour order makes the sweep as a whole
+reversible, and the random offset lets particles cross every cell boundary.
+
+Random numbers: the offset and the colour order come from counter ``(sweep, 2^63 + k)``,
+trial ``t`` of cell ``c`` from ``(sweep, c 2^32 + 4 t + k)``, of stream
+:data:`simlib.rng.STREAM_CHECKERBOARD`. A cell's trials depend only on the cell, not
+on which thread runs it, so the result is the same bits for any number of threads.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._kernels import specialised
+from .geometry import min_image, wrap_coordinate
+from .potentials import HARD, pair_term, power_law_coefficients
+from .rng import STREAM_CHECKERBOARD, threefry2x64, to_unit_open
+
+# fewest cells per side: an even number, and each cell's 3^d block of cells distinct
+MIN_CELLS_PER_SIDE = 4
+
+
+def checkerboard_grid(box_lengths, interaction_range):
+    """Cells per side (int64 array): the largest even count whose cells are at least
+    ``interaction_range`` wide. Raises ValueError if a side holds fewer than four."""
+    lengths = np.asarray(box_lengths, dtype=np.float64)
+    cells = (np.floor(lengths / interaction_range).astype(np.int64) // 2) * 2
+    if np.any(cells < MIN_CELLS_PER_SIDE):
+        raise ValueError(
+            f"metropolis.checkerboard needs every box side >= {MIN_CELLS_PER_SIDE} interaction ranges "
+            f"({MIN_CELLS_PER_SIDE * interaction_range:.4g}); the smallest side is {float(np.min(lengths)):.4g}"
+        )
+    return cells
+
+
+def run_checkerboard(x, images, diameters, box, kind, eps, r_cut, cells, seed, sweep0, n_sweeps, move_size, kT,
+                     parallel):
+    """Advance ``n_sweeps`` checkerboard sweeps in place; return ``(accepted, left_cell)``,
+    the accepted trials and the trials rejected for leaving their cell.
+
+    ``r_cut`` is the energy's cut-off (for hard particles, the largest diameter);
+    ``cells`` comes from :func:`checkerboard_grid`.
+    """
+    three_d = x.shape[1] == 3
+    kernel = _KERNELS[(three_d, bool(parallel))]
+    return kernel(x, images, diameters, box, kind, eps, r_cut, cells, seed, sweep0, n_sweeps, move_size, kT)
+
+
+# Set per specialisation (end of this module): whether the kernel is the 3D one, and its
+# cell-trials function.
+THREE_D = False
+CELL_TRIALS = None
+# first counter word of the per-sweep draws (offset, colour order), above every cell's
+SWEEP_COUNTER = np.uint64(1 << 63)
+
+
+def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, seed, sweep0, n_sweeps,
+                           move_size, kT):
+    n, d = x.shape
+    three_d = THREE_D
+    nx, ny = cells[0], cells[1]
+    nz = cells[2] if three_d else 1
+    n_cells = nx * ny * nz
+    n_colours = 8 if three_d else 4
+    per_colour = n_cells // n_colours
+    width = np.empty(d)
+    for k in range(d):
+        width[k] = box[k] / cells[k]
+    key0 = np.uint64(seed)
+    key1 = np.uint64(STREAM_CHECKERBOARD)
+    cell_of = np.empty(n, dtype=np.int64)
+    cell_start = np.zeros(n_cells + 1, dtype=np.int64)
+    fill = np.empty(n_cells, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    sorted_x = np.empty((n, 3))
+    sorted_a = np.empty(n)
+    accepted_in = np.zeros(n_cells, dtype=np.int64)
+    left_in = np.zeros(n_cells, dtype=np.int64)
+    offset = np.zeros(3)
+    colours = np.empty(n_colours, dtype=np.int64)
+    for s in range(n_sweeps):
+        sweep = np.uint64(sweep0 + s)
+        # 1. grid offset and colour order
+        w0, w1 = threefry2x64(sweep, SWEEP_COUNTER, key0, key1)
+        offset[0] = to_unit_open(w0) * width[0]
+        offset[1] = to_unit_open(w1) * width[1]
+        if three_d:
+            w2, _ = threefry2x64(sweep, SWEEP_COUNTER + np.uint64(1), key0, key1)
+            offset[2] = to_unit_open(w2) * width[2]
+        for c in range(n_colours):
+            colours[c] = c
+        # Fisher-Yates with one uniform per swap
+        for c in range(n_colours - 1, 0, -1):
+            wa, _ = threefry2x64(sweep, SWEEP_COUNTER + np.uint64(2 + c), key0, key1)
+            r = min(np.int64(to_unit_open(wa) * (c + 1)), c)
+            colours[c], colours[r] = colours[r], colours[c]
+        # 2. particles into the shifted cells, in index order within a cell
+        for c in range(n_cells + 1):
+            cell_start[c] = 0
+        for i in range(n):
+            cx = _cell_coordinate(x[i, 0], offset[0], width[0], nx)
+            cy = _cell_coordinate(x[i, 1], offset[1], width[1], ny)
+            cz = _cell_coordinate(x[i, 2], offset[2], width[2], nz) if three_d else 0
+            c = cx + nx * (cy + ny * cz)
+            cell_of[i] = c
+            cell_start[c + 1] += 1
+        for c in range(n_cells):
+            cell_start[c + 1] += cell_start[c]
+            fill[c] = cell_start[c]
+        for i in range(n):
+            p = fill[cell_of[i]]
+            fill[cell_of[i]] = p + 1
+            order[p] = i
+            sorted_x[p, 0] = x[i, 0]
+            sorted_x[p, 1] = x[i, 1]
+            sorted_x[p, 2] = x[i, 2] if three_d else 0.0
+            sorted_a[p] = diameters[i]
+        # 3. the colours in turn; the cells of one colour side by side
+        for colour_rank in range(n_colours):
+            colour = colours[colour_rank]
+            bx, by, bz = colour & 1, (colour >> 1) & 1, (colour >> 2) & 1
+            for q in prange(per_colour):
+                hx = q % (nx // 2)
+                rest = q // (nx // 2)
+                hy = rest % (ny // 2)
+                hz = rest // (ny // 2)
+                cell = (2 * hx + bx) + nx * ((2 * hy + by) + ny * (2 * hz + bz))
+                cell_accepted, cell_left = CELL_TRIALS(
+                    cell, 2 * hx + bx, 2 * hy + by, 2 * hz + bz, sorted_x, sorted_a, order, images, cell_start,
+                    box, cells, width, offset, kind, eps, r_cut, move_size, kT, sweep, key0, key1,
+                )
+                accepted_in[cell] += cell_accepted
+                left_in[cell] += cell_left
+        for p in range(n):
+            i = order[p]
+            x[i, 0] = sorted_x[p, 0]
+            x[i, 1] = sorted_x[p, 1]
+            if three_d:
+                x[i, 2] = sorted_x[p, 2]
+    accepted = 0
+    left = 0
+    for c in range(n_cells):
+        accepted += accepted_in[c]
+        left += left_in[c]
+    return accepted, left
+
+
+@njit(inline="always", cache=True)
+def _cell_coordinate(xk, offset, width, cells):
+    """Index along one axis of the shifted cell holding wrapped coordinate ``xk``."""
+    c = np.int64(np.floor((xk - offset) / width))
+    if c < 0:
+        c += cells
+    if c >= cells:  # round-off at the top of the box
+        c -= cells
+    return c
+
+
+def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, order, images, cell_start, box, cells, width, offset, kind,
+                 eps, r_cut, move_size, kT, sweep, key0, key1):
+    """The trial moves of cell ``c`` (coordinates ``cx, cy, cz``); returns (accepted, left)."""
+    three_d = THREE_D
+    start = cell_start[c]
+    members = cell_start[c + 1] - start
+    nx, ny = cells[0], cells[1]
+    nz = cells[2] if three_d else 1
+    lx, ly = box[0], box[1]
+    lz = box[2] if three_d else 1.0
+    beta = 1.0 / kT
+    # The block of 3^d cells around c as runs of consecutive sorted positions: each row
+    # of three cells along x is one run, or two where it wraps around the box.
+    runs = np.empty((18, 2), dtype=np.int64)
+    n_runs = 0
+    for dz in range(-1 if three_d else 0, 2 if three_d else 1):
+        bz = _wrapped(cz + dz, nz)
+        for dy in range(-1, 2):
+            row = nx * (_wrapped(cy + dy, ny) + ny * bz)
+            if 1 <= cx <= nx - 2:
+                runs[n_runs, 0], runs[n_runs, 1] = cell_start[row + cx - 1], cell_start[row + cx + 2]
+                n_runs += 1
+            else:
+                first, last = _wrapped(cx - 1, nx), _wrapped(cx + 1, nx)  # one of them wraps
+                if first > last:
+                    runs[n_runs, 0], runs[n_runs, 1] = cell_start[row + first], cell_start[row + nx]
+                    runs[n_runs + 1, 0], runs[n_runs + 1, 1] = cell_start[row], cell_start[row + last + 1]
+                    n_runs += 2
+    # Cells 0 .. n-2 along an axis are contiguous in space (cell n-1 straddles the box
+    # edge); a block inside them, in a box of at least six cells, has every separation
+    # below half the box, where the minimum image is the plain difference (same bits).
+    direct = (1 <= cx <= nx - 3) and (1 <= cy <= ny - 3) and nx >= 6 and ny >= 6
+    if three_d:
+        direct = direct and (1 <= cz <= nz - 3) and nz >= 6
+    accepted = 0
+    left = 0
+    base = np.uint64(c) << np.uint64(32)
+    for t in range(members):
+        w0, w1 = threefry2x64(sweep, base + np.uint64(4 * t), key0, key1)
+        w2, w3 = threefry2x64(sweep, base + np.uint64(4 * t + 1), key0, key1)
+        u_pick, u_accept = to_unit_open(w0), to_unit_open(w1)
+        p = start + min(np.int64(u_pick * members), members - 1)
+        px, sx = wrap_coordinate(sorted_x[p, 0] + move_size * (2.0 * to_unit_open(w2) - 1.0), lx)
+        py, sy = wrap_coordinate(sorted_x[p, 1] + move_size * (2.0 * to_unit_open(w3) - 1.0), ly)
+        pz, sz = 0.0, np.int64(0)
+        if three_d:
+            w4, _ = threefry2x64(sweep, base + np.uint64(4 * t + 2), key0, key1)
+            pz, sz = wrap_coordinate(sorted_x[p, 2] + move_size * (2.0 * to_unit_open(w4) - 1.0), lz)
+        if (_cell_coordinate(px, offset[0], width[0], nx) != cx
+                or _cell_coordinate(py, offset[1], width[1], ny) != cy
+                or (three_d and _cell_coordinate(pz, offset[2], width[2], nz) != cz)):
+            left += 1
+            continue
+        delta_u = _block_energy_change(p, px, py, pz, sorted_x, sorted_a, runs, n_runs, box, direct, kind, eps,
+                                       r_cut)
+        if delta_u <= 0.0 or u_accept < np.exp(-beta * delta_u):
+            i = order[p]
+            sorted_x[p, 0] = px
+            sorted_x[p, 1] = py
+            images[i, 0] += sx
+            images[i, 1] += sy
+            if three_d:
+                sorted_x[p, 2] = pz
+                images[i, 2] += sz
+            accepted += 1
+    return accepted, left
+
+
+@njit(inline="always", cache=True)
+def _wrapped(c, cells):
+    if c < 0:
+        return c + cells
+    if c >= cells:
+        return c - cells
+    return c
+
+
+def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, runs, n_runs, box, direct, kind, eps, r_cut):
+    """Energy change of moving sorted particle ``p`` to ``(px, py, pz)``, summed over the
+    particles in ``runs`` (inf on a hard-particle overlap)."""
+    three_d = THREE_D
+    lx, ly = box[0], box[1]
+    lz = box[2] if three_d else 1.0
+    hlx, hly, hlz = 0.5 * lx, 0.5 * ly, 0.5 * lz
+    rc2 = r_cut * r_cut
+    coefficients = power_law_coefficients(kind, eps, r_cut)
+    ox, oy, oz = sorted_x[p, 0], sorted_x[p, 1], sorted_x[p, 2]
+    ai = sorted_a[p]
+    u_old = 0.0
+    u_new = 0.0
+    for r in range(n_runs):
+        for q in range(runs[r, 0], runs[r, 1]):
+            if q == p:
+                continue
+            xj, yj, zj = sorted_x[q, 0], sorted_x[q, 1], sorted_x[q, 2]
+            a_ij = 0.5 * (ai + sorted_a[q])
+            if direct:
+                ex, ey, ez = px - xj, py - yj, pz - zj
+            else:
+                ex, ey, ez = min_image(px - xj, lx, hlx), min_image(py - yj, ly, hly), min_image(pz - zj, lz, hlz)
+            r2_new = ex * ex + ey * ey
+            if three_d:
+                r2_new += ez * ez
+            if kind == HARD:
+                if r2_new < a_ij * a_ij:
+                    return np.inf
+                continue
+            if direct:
+                ex, ey, ez = ox - xj, oy - yj, oz - zj
+            else:
+                ex, ey, ez = min_image(ox - xj, lx, hlx), min_image(oy - yj, ly, hly), min_image(oz - zj, lz, hlz)
+            r2_old = ex * ex + ey * ey
+            if three_d:
+                r2_old += ez * ez
+            if r2_new < rc2:
+                u, _ = pair_term(kind, r2_new, a_ij, eps, r_cut, coefficients)
+                u_new += u
+            if r2_old < rc2:
+                u, _ = pair_term(kind, r2_old, a_ij, eps, r_cut, coefficients)
+                u_old += u
+    return u_new - u_old
+
+
+_block_energy_change_2d = specialised(_block_energy_change, "_2d", inline="always", THREE_D=False)
+_block_energy_change_3d = specialised(_block_energy_change, "_3d", inline="always", THREE_D=True)
+_cell_trials_2d = specialised(_cell_trials, "_2d", THREE_D=False, _block_energy_change=_block_energy_change_2d)
+_cell_trials_3d = specialised(_cell_trials, "_3d", THREE_D=True, _block_energy_change=_block_energy_change_3d)
+# keyed by (three_d, parallel); each compiles only when first used
+_KERNELS = {
+    (three_d, parallel): specialised(
+        _run_checkerboard_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
+        THREE_D=three_d, CELL_TRIALS=_cell_trials_3d if three_d else _cell_trials_2d,
+    )
+    for three_d in (False, True)
+    for parallel in (False, True)
+}
