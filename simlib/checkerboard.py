@@ -42,11 +42,16 @@ from .rng import STREAM_CHECKERBOARD, threefry2x64, to_unit_open
 MIN_CELLS_PER_SIDE = 4
 
 
-def checkerboard_grid(box_lengths, interaction_range):
-    """Cells per side (int64 array): the largest even count whose cells are at least
-    ``interaction_range`` wide. Raises ValueError if a side holds fewer than four."""
+def checkerboard_grid(box_lengths, interaction_range, n):
+    """Cells per side (int64 array) for ``n`` particles: an even count whose cells are at
+    least ``interaction_range`` wide, at most about ``(2 n)^(1/d)`` per side (so a dilute
+    system keeps O(N) cells; wider cells are always allowed). Raises ValueError if a
+    side holds fewer than four."""
     lengths = np.asarray(box_lengths, dtype=np.float64)
-    cells = (np.floor(lengths / interaction_range).astype(np.int64) // 2) * 2
+    most = max(MIN_CELLS_PER_SIDE, int((2.0 * n) ** (1.0 / lengths.size)))
+    cells = np.minimum(np.floor(lengths / interaction_range).astype(np.int64), most) // 2 * 2
+    # floor(L / r) can round up: the cells must really be r wide
+    cells = np.where(lengths / np.maximum(cells, 1) < interaction_range, cells - 2, cells)
     if np.any(cells < MIN_CELLS_PER_SIDE):
         raise ValueError(
             f"metropolis.checkerboard needs every box side >= {MIN_CELLS_PER_SIDE} interaction ranges "
@@ -63,6 +68,11 @@ def run_checkerboard(x, images, diameters, box, kind, eps, r_cut, cells, seed, s
     ``r_cut`` is the energy's cut-off (for hard particles, the largest diameter);
     ``cells`` comes from :func:`checkerboard_grid`.
     """
+    cells = np.asarray(cells, dtype=np.int64)
+    if cells.shape != (x.shape[1],) or np.any(cells < MIN_CELLS_PER_SIDE) or np.any(cells % 2) \
+            or np.any(np.asarray(box) / cells < r_cut):
+        raise ValueError(f"checkerboard cells {cells.tolist()} do not fit box {list(box)} and range {r_cut}: "
+                         "use checkerboard_grid")
     three_d = x.shape[1] == 3
     kernel = _KERNELS[(three_d, bool(parallel))]
     return kernel(x, images, diameters, box, kind, eps, r_cut, cells, seed, sweep0, n_sweeps, move_size, kT)
@@ -96,6 +106,10 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
     order = np.empty(n, dtype=np.int64)
     sorted_x = np.empty((n, 3))
     sorted_a = np.empty(n)
+    # image shifts of the sweep's accepted moves, in sorted order (added to ``images`` at
+    # the end of the sweep: a write per accepted move to a random row of ``images`` would
+    # miss the cache at large N and share cache lines between threads)
+    shifts = np.zeros((n, 3), dtype=np.int64)
     accepted_in = np.zeros(n_cells, dtype=np.int64)
     left_in = np.zeros(n_cells, dtype=np.int64)
     offset = np.zeros(3)
@@ -137,18 +151,22 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
             sorted_x[p, 1] = x[i, 1]
             sorted_x[p, 2] = x[i, 2] if three_d else 0.0
             sorted_a[p] = diameters[i]
+            shifts[p, 0] = 0
+            shifts[p, 1] = 0
+            shifts[p, 2] = 0
         # 3. the colours in turn; the cells of one colour side by side
         for colour_rank in range(n_colours):
             colour = colours[colour_rank]
             bx, by, bz = colour & 1, (colour >> 1) & 1, (colour >> 2) & 1
             for q in prange(per_colour):
+                q = np.int64(q)  # prange's index is unsigned; keep the cell arithmetic signed
                 hx = q % (nx // 2)
                 rest = q // (nx // 2)
                 hy = rest % (ny // 2)
                 hz = rest // (ny // 2)
                 cell = (2 * hx + bx) + nx * ((2 * hy + by) + ny * (2 * hz + bz))
                 cell_accepted, cell_left = CELL_TRIALS(
-                    cell, 2 * hx + bx, 2 * hy + by, 2 * hz + bz, sorted_x, sorted_a, order, images, cell_start,
+                    cell, 2 * hx + bx, 2 * hy + by, 2 * hz + bz, sorted_x, sorted_a, shifts, cell_start,
                     box, cells, width, offset, kind, eps, r_cut, move_size, kT, sweep, key0, key1,
                 )
                 accepted_in[cell] += cell_accepted
@@ -157,8 +175,11 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
             i = order[p]
             x[i, 0] = sorted_x[p, 0]
             x[i, 1] = sorted_x[p, 1]
+            images[i, 0] += shifts[p, 0]
+            images[i, 1] += shifts[p, 1]
             if three_d:
                 x[i, 2] = sorted_x[p, 2]
+                images[i, 2] += shifts[p, 2]
     accepted = 0
     left = 0
     for c in range(n_cells):
@@ -178,7 +199,7 @@ def _cell_coordinate(xk, offset, width, cells):
     return c
 
 
-def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, order, images, cell_start, box, cells, width, offset, kind,
+def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, shifts, cell_start, box, cells, width, offset, kind,
                  eps, r_cut, move_size, kT, sweep, key0, key1):
     """The trial moves of cell ``c`` (coordinates ``cx, cy, cz``); returns (accepted, left)."""
     three_d = THREE_D
@@ -189,23 +210,6 @@ def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, order, images, cell_start, b
     lx, ly = box[0], box[1]
     lz = box[2] if three_d else 1.0
     beta = 1.0 / kT
-    # The block of 3^d cells around c as runs of consecutive sorted positions: each row
-    # of three cells along x is one run, or two where it wraps around the box.
-    runs = np.empty((18, 2), dtype=np.int64)
-    n_runs = 0
-    for dz in range(-1 if three_d else 0, 2 if three_d else 1):
-        bz = _wrapped(cz + dz, nz)
-        for dy in range(-1, 2):
-            row = nx * (_wrapped(cy + dy, ny) + ny * bz)
-            if 1 <= cx <= nx - 2:
-                runs[n_runs, 0], runs[n_runs, 1] = cell_start[row + cx - 1], cell_start[row + cx + 2]
-                n_runs += 1
-            else:
-                first, last = _wrapped(cx - 1, nx), _wrapped(cx + 1, nx)  # one of them wraps
-                if first > last:
-                    runs[n_runs, 0], runs[n_runs, 1] = cell_start[row + first], cell_start[row + nx]
-                    runs[n_runs + 1, 0], runs[n_runs + 1, 1] = cell_start[row], cell_start[row + last + 1]
-                    n_runs += 2
     # Cells 0 .. n-2 along an axis are contiguous in space (cell n-1 straddles the box
     # edge); a block inside them, in a box of at least six cells, has every separation
     # below half the box, where the minimum image is the plain difference (same bits).
@@ -231,17 +235,16 @@ def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, order, images, cell_start, b
                 or (three_d and _cell_coordinate(pz, offset[2], width[2], nz) != cz)):
             left += 1
             continue
-        delta_u = _block_energy_change(p, px, py, pz, sorted_x, sorted_a, runs, n_runs, box, direct, kind, eps,
-                                       r_cut)
+        delta_u = _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box,
+                                       direct, kind, eps, r_cut)
         if delta_u <= 0.0 or u_accept < np.exp(-beta * delta_u):
-            i = order[p]
             sorted_x[p, 0] = px
             sorted_x[p, 1] = py
-            images[i, 0] += sx
-            images[i, 1] += sy
+            shifts[p, 0] += sx
+            shifts[p, 1] += sy
             if three_d:
                 sorted_x[p, 2] = pz
-                images[i, 2] += sz
+                shifts[p, 2] += sz
             accepted += 1
     return accepted, left
 
@@ -255,10 +258,14 @@ def _wrapped(c, cells):
     return c
 
 
-def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, runs, n_runs, box, direct, kind, eps, r_cut):
-    """Energy change of moving sorted particle ``p`` to ``(px, py, pz)``, summed over the
-    particles in ``runs`` (inf on a hard-particle overlap)."""
+def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box, direct, kind, eps,
+                         r_cut):
+    """Energy change of moving sorted particle ``p`` of cell ``(cx, cy, cz)`` to
+    ``(px, py, pz)``, summed over the particles of the 3^d cells around it (inf on a
+    hard-particle overlap)."""
     three_d = THREE_D
+    nx, ny = cells[0], cells[1]
+    nz = cells[2] if three_d else 1
     lx, ly = box[0], box[1]
     lz = box[2] if three_d else 1.0
     hlx, hly, hlz = 0.5 * lx, 0.5 * ly, 0.5 * lz
@@ -268,36 +275,50 @@ def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, runs, n_runs, box, d
     ai = sorted_a[p]
     u_old = 0.0
     u_new = 0.0
-    for r in range(n_runs):
-        for q in range(runs[r, 0], runs[r, 1]):
-            if q == p:
-                continue
-            xj, yj, zj = sorted_x[q, 0], sorted_x[q, 1], sorted_x[q, 2]
-            a_ij = 0.5 * (ai + sorted_a[q])
-            if direct:
-                ex, ey, ez = px - xj, py - yj, pz - zj
+    for dz in range(-1 if three_d else 0, 2 if three_d else 1):
+        bz = _wrapped(cz + dz, nz)
+        for dy in range(-1, 2):
+            row = nx * (_wrapped(cy + dy, ny) + ny * bz)
+            # the row's three cells along x are one run of sorted positions, or two
+            # where the row wraps around the box (cells n-1 | 0, 1 or n-2, n-1 | 0)
+            if cx == 0:
+                first0, first1, second0, second1 = row + nx - 1, row + nx, row, row + 2
+            elif cx == nx - 1:
+                first0, first1, second0, second1 = row + nx - 2, row + nx, row, row + 1
             else:
-                ex, ey, ez = min_image(px - xj, lx, hlx), min_image(py - yj, ly, hly), min_image(pz - zj, lz, hlz)
-            r2_new = ex * ex + ey * ey
-            if three_d:
-                r2_new += ez * ez
-            if kind == HARD:
-                if r2_new < a_ij * a_ij:
-                    return np.inf
-                continue
-            if direct:
-                ex, ey, ez = ox - xj, oy - yj, oz - zj
-            else:
-                ex, ey, ez = min_image(ox - xj, lx, hlx), min_image(oy - yj, ly, hly), min_image(oz - zj, lz, hlz)
-            r2_old = ex * ex + ey * ey
-            if three_d:
-                r2_old += ez * ez
-            if r2_new < rc2:
-                u, _ = pair_term(kind, r2_new, a_ij, eps, r_cut, coefficients)
-                u_new += u
-            if r2_old < rc2:
-                u, _ = pair_term(kind, r2_old, a_ij, eps, r_cut, coefficients)
-                u_old += u
+                first0, first1, second0, second1 = row + cx - 1, row + cx + 2, row, row
+            for run in range(2):
+                q0 = cell_start[first0] if run == 0 else cell_start[second0]
+                q1 = cell_start[first1] if run == 0 else cell_start[second1]
+                for q in range(q0, q1):
+                    if q == p:
+                        continue
+                    xj, yj, zj = sorted_x[q, 0], sorted_x[q, 1], sorted_x[q, 2]
+                    a_ij = 0.5 * (ai + sorted_a[q])
+                    if direct:
+                        ex, ey, ez = px - xj, py - yj, pz - zj
+                    else:
+                        ex, ey, ez = min_image(px - xj, lx, hlx), min_image(py - yj, ly, hly), min_image(pz - zj, lz, hlz)
+                    r2_new = ex * ex + ey * ey
+                    if three_d:
+                        r2_new += ez * ez
+                    if kind == HARD:
+                        if r2_new < a_ij * a_ij:
+                            return np.inf
+                        continue
+                    if direct:
+                        ex, ey, ez = ox - xj, oy - yj, oz - zj
+                    else:
+                        ex, ey, ez = min_image(ox - xj, lx, hlx), min_image(oy - yj, ly, hly), min_image(oz - zj, lz, hlz)
+                    r2_old = ex * ex + ey * ey
+                    if three_d:
+                        r2_old += ez * ez
+                    if r2_new < rc2:
+                        u, _ = pair_term(kind, r2_new, a_ij, eps, r_cut, coefficients)
+                        u_new += u
+                    if r2_old < rc2:
+                        u, _ = pair_term(kind, r2_old, a_ij, eps, r_cut, coefficients)
+                        u_old += u
     return u_new - u_old
 
 

@@ -46,6 +46,7 @@ class Metropolis:
         _check_positive("metropolis", kT=self.kT, move_size=self.move_size)
         if not isinstance(self.checkerboard, (bool, np.bool_)):
             raise ValueError(f"metropolis.checkerboard must be true or false, got {self.checkerboard!r}")
+        object.__setattr__(self, "checkerboard", bool(self.checkerboard))  # a plain bool in saved metadata
 
     dt = 0.0
 

@@ -111,7 +111,7 @@ class Simulation:
         self.skin = float(skin)
         self.cells = None
         if self.is_mc and method.checkerboard:
-            self.cells = checkerboard_grid(state.box.lengths, self._mc_range_of(r_int))
+            self.cells = checkerboard_grid(state.box.lengths, self._mc_range_of(r_int), state.n)
         if self.is_mc:
             self._check_move_size(method.move_size)
         if not resume:

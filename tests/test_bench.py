@@ -72,3 +72,19 @@ def test_other_codes_run_once_per_size_above_the_threshold(monkeypatch):
     engine.measure_codes([1024, big], kinds=("langevin",), repeats=3, lammps=False, log=lambda *_: None)
     assert calls.count(("c++", 1024)) == 3 and calls.count(("c++", big)) == 1
     assert calls.count(("simlib", big)) == 3
+
+
+def test_each_case_runs_its_counterpart_in_the_other_codes(monkeypatch):
+    """nve is compared with the reference's Langevin, the checkerboard sweep with its serial
+    Monte Carlo, even when the counterpart case itself is not asked for."""
+    calls = []
+    monkeypatch.setattr(engine, "run_simlib", lambda kind, n, t, s: {"code": "simlib", "kind": kind, "n": n,
+                                                                     "threads": t, "rate": 2.0})
+    monkeypatch.setattr(engine, "build_reference", lambda work: Path("ref"))
+    monkeypatch.setattr(engine, "run_reference", lambda b, kind, n, s, g: calls.append(kind) or
+                        {"code": "c++", "kind": kind, "n": n, "threads": 1, "rate": 1.0})
+    rows = engine.measure_codes([1024], kinds=("nve", "mc_checkerboard"), repeats=1, lammps=False,
+                                log=lambda *_: None)
+    assert sorted(calls) == ["langevin", "mc"]
+    assert {(r["kind"], r["versus"], r["ratio"]) for r in engine.ratios(engine.best_rows(rows))} == {
+        ("nve", "c++ langevin", 2.0), ("mc_checkerboard", "c++ mc", 2.0)}

@@ -16,12 +16,23 @@ LJ = Potential("lj", r_cut=2.5)
 
 
 def test_grid_is_even_at_least_four_and_at_least_one_range_wide():
-    cells = checkerboard_grid([40.0, 10.0], 2.5)
+    big = 10**6
+    cells = checkerboard_grid([40.0, 10.0], 2.5, big)
     assert cells.tolist() == [16, 4]
-    assert checkerboard_grid([12.4], 2.5).tolist() == [4]  # 4.96 -> 4 cells of 3.1
-    assert checkerboard_grid([37.5], 2.5).tolist() == [14]  # 15 cells would be odd
+    assert checkerboard_grid([12.4], 2.5, big).tolist() == [4]  # 4.96 -> 4 cells of 3.1
+    assert checkerboard_grid([37.5], 2.5, big).tolist() == [14]  # 15 cells would be odd
+    # a dilute system keeps O(N) cells: wider cells, never narrower
+    assert checkerboard_grid([1000.0] * 3, 2.5, 1000).tolist() == [12] * 3
+    # L / r a hair below a whole number, where L / r rounds up to 18: the cells must still
+    # be r wide (16 of them, not 18)
+    side = np.nextafter(18 * 3.3, 0.0)
+    assert np.floor(side / 3.3) == 18 and side / 18 < 3.3
+    assert checkerboard_grid([side], 3.3, big).tolist() == [16]
     with pytest.raises(ValueError, match="checkerboard needs every box side >= 4 interaction ranges"):
-        checkerboard_grid([9.9, 40.0], 2.5)
+        checkerboard_grid([9.9, 40.0], 2.5, big)
+    with pytest.raises(ValueError, match="do not fit box"):
+        run_checkerboard(np.zeros((4, 2)), np.zeros((4, 2), np.int64), np.ones(4), np.array([10.0, 10.0]), 1,
+                         1.0, 2.5, np.array([6, 6]), np.uint64(1), 0, 1, 0.1, 1.0, False)
 
 
 def test_simulation_refuses_small_box_and_large_moves():
@@ -33,17 +44,19 @@ def test_simulation_refuses_small_box_and_large_moves():
         Simulation(state, LJ, Metropolis(kT=1.0, move_size=1.3, checkerboard=True))
     with pytest.raises(ValueError, match="checkerboard must be true or false"):
         Metropolis(kT=1.0, checkerboard="yes")
+    assert type(Metropolis(kT=1.0, checkerboard=np.bool_(True)).checkerboard) is bool
 
 
-@pytest.mark.parametrize("dim", [2, 3])
-def test_two_particle_distance_follows_boltzmann(dim):
+@pytest.mark.parametrize("dim, L", [(2, 10.0), (2, 15.0), (3, 10.0)])
+def test_two_particle_distance_follows_boltzmann(dim, L):
     """The exact pair-distance distribution of test_mc, sampled by checkerboard sweeps in a
-    box of four cells per side (two particles often share a cell or sit in neighbours)."""
-    kT, L = 0.5, 10.0
+    box of four cells per side (two particles often share a cell or sit in neighbours), and
+    of six (where blocks away from the box edge skip the minimum image)."""
+    kT = 0.5
     box = Box.cube(L, dim)
     x = np.full((2, dim), 1.0)
     x[1, 0] += 1.5
-    cells = checkerboard_grid(box.lengths, LJ.r_cut)
+    cells = checkerboard_grid(box.lengths, LJ.r_cut, 10**6)
     images = np.zeros((2, dim), np.int64)
     # the kernel itself, 25 sweeps (50 trials) between samples: the distance within r_c,
     # which the bins resolve, decorrelates within a few such intervals
@@ -80,8 +93,12 @@ def block_mean(values, blocks=20):
 
 
 def rdf(positions, box, r_max=3.0, bins=30):
-    dr = box.minimum_image(positions[:, None, :] - positions[None, :, :])
-    r = np.sqrt(np.sum(dr**2, axis=2))[np.triu_indices(len(positions), 1)]
+    """Pair-distance histogram (each pair once) for r < r_max."""
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(positions, boxsize=box.lengths).query_pairs(r_max, output_type="ndarray")
+    dr = box.minimum_image(positions[pairs[:, 0]] - positions[pairs[:, 1]])
+    r = np.sqrt(np.sum(dr**2, axis=1))
     return np.histogram(r, bins=bins, range=(0.0, r_max))[0].astype(float)
 
 
@@ -127,6 +144,15 @@ def test_agrees_with_serial_on_energy_and_rdf(serial_and_checkerboard):
     assert stats.chi2.sf(np.sum(z**2), len(z)) > 1e-4
 
 
+def test_acceptance_is_the_serial_one_less_the_trials_that_leave_their_cell(serial_and_checkerboard):
+    """A trial stays in its cell with probability (1 - dr / 2w)^d for a particle uniform in
+    the cell; those that stay are accepted about as often as serial trials."""
+    serial, checkerboard = serial_and_checkerboard[False][2].state, serial_and_checkerboard[True][2].state
+    stay = (1.0 - 0.15 / (2 * 2.5)) ** 2
+    measured = checkerboard.mc_accepted / checkerboard.mc_trials
+    assert measured == pytest.approx(stay * serial.mc_accepted / serial.mc_trials, abs=0.01)
+
+
 def test_energy_is_the_all_pairs_energy_and_particles_stay_wrapped(serial_and_checkerboard):
     u_c, _, sim = serial_and_checkerboard[True]
     st = sim.state
@@ -141,32 +167,53 @@ def test_energy_is_the_all_pairs_energy_and_particles_stay_wrapped(serial_and_ch
     assert 0.3 < acceptance < 0.9
 
 
-def test_trials_that_leave_the_cell_are_the_expected_fraction():
+@pytest.fixture
+def two_threads():
+    """The parallel kernel on two threads (where numba has them), for the tests below."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    yield
+    numba.set_num_threads(before)
+
+
+def test_trials_that_leave_the_cell_are_the_expected_fraction(two_threads):
     """A trial leaves its cell when a uniform step of half-width dr crosses the cell's side:
     per axis the chance is dr / (2 w) for a particle uniform in the cell. Ideal particles
     (no energy) are uniform, so the measured fraction must match 1 - (1 - dr/2w)^d."""
     n, L, dr = 4000, 50.0, 0.5
     x = np.random.default_rng(2).uniform(0.0, L, (n, 2))
+    start = x.copy()
+    images = np.zeros((n, 2), np.int64)
     box = np.array([L, L])
-    cells = checkerboard_grid(box, 2.5)  # 20 cells of 2.5
-    accepted, left = run_checkerboard(x, np.zeros((n, 2), np.int64), np.ones(n), box, simlib.potentials.IDEAL,
-                                      1.0, 2.5, cells, np.uint64(1), 0, 50, dr, 1.0, False)
+    cells = checkerboard_grid(box, 2.5, n)  # 20 cells of 2.5
+    accepted, left = run_checkerboard(x, images, np.ones(n), box, simlib.potentials.IDEAL, 1.0, 2.5, cells,
+                                      np.uint64(1), 0, 50, dr, 1.0, parallel=True)
     trials = 50 * n
     expected = 1.0 - (1.0 - dr / (2 * 2.5)) ** 2
     sigma = np.sqrt(expected * (1 - expected) / trials)
     assert abs(left / trials - expected) < 5 * sigma
     assert accepted + left == trials  # every ideal move inside its cell is accepted
+    # image bookkeeping: unwrapped displacements are sums of steps of size <= dr (a wrong
+    # image is off by L = 50). Mean square: accepted steps x d x <step^2>, where a uniform
+    # step kept in its cell has <step^2> = dr^2/3 (1 - 3 dr/4w) / (1 - dr/2w) per axis
+    moved = x + images * L - start
+    assert np.max(np.abs(moved)) < 10.0
+    w = 2.5
+    step2 = dr**2 / 3 * (1 - 3 * dr / (4 * w)) / (1 - dr / (2 * w))
+    assert np.sum(moved**2) / n == pytest.approx(accepted / n * 2 * step2, rel=0.06)
 
 
 @pytest.mark.parametrize("dim, n, packing", [(2, 300, 0.40), (3, 300, 0.25)])
-def test_hard_particles_never_overlap(dim, n, packing):
+def test_hard_particles_never_overlap(dim, n, packing, two_threads):
     unit = np.pi / 4 if dim == 2 else np.pi / 6
     side = (n * unit / packing) ** (1.0 / dim)
     state = simlib.initial_state(n, Box.cube(side, dim), seed=5, polydispersity=0.1, arrangement="random")
     start = state.unwrapped_positions()
     sim = Simulation(state, Potential("hard"), Metropolis(kT=1.0, move_size=0.2, checkerboard=True))
     gaps = []
-    sim.run(300, every=20, callback=lambda s: gaps.append(min_gap(s.state)))
+    sim.run(300, every=1, callback=lambda s: gaps.append(min_gap(s.state)))  # every sweep
     assert min(gaps) >= 0.0, min(gaps)
     assert min(gaps) < 0.01
     msd = np.mean(np.sum((state.unwrapped_positions() - start) ** 2, axis=1))
@@ -188,3 +235,85 @@ def test_restart_is_bit_identical_and_seed_matters():
     other.seed = 10
     Simulation(other, LJ, Metropolis(kT=0.8, checkerboard=True)).run(60)
     assert not np.array_equal(whole.positions, other.positions)
+
+
+@pytest.mark.parametrize("dim, n, L", [(2, 100, 15.0), (3, 110, 15.0)])
+def test_kernel_follows_the_documented_sweep_bitwise(dim, n, L):
+    """A plain-Python checkerboard sweep, written from the module's documentation (offset
+    and colour order from counter (sweep, 2^63 + k), cells of the shifted grid holding their
+    particles in index order, trial t of cell c from (sweep, c 2^32 + 4 t + k), a trial
+    leaving its cell rejected), gives the kernel's positions, images and acceptances bit
+    for bit. Six cells per side: blocks inside the box and blocks across its edge. The
+    energy change here sums every other particle (the kernel: its block), which decides
+    each trial alike."""
+    from simlib.geometry import min_image, wrap_coordinate
+    from simlib.potentials import pair_term, power_law_coefficients
+    from simlib.rng import STREAM_CHECKERBOARD, uniform_pair
+
+    kT, move, seed = 0.9, 0.2, 4
+    state = simlib.initial_state(n, Box.cube(L, dim), seed=seed, polydispersity=0.1)
+    Simulation(state, LJ, Metropolis(kT=2.0)).run(20)  # off the lattice
+    x, images, a = state.positions.copy(), state.images.copy(), state.diameters
+    cells = checkerboard_grid(state.box.lengths, LJ.r_cut, n)
+    assert cells.tolist() == [6] * dim
+    width = L / 6
+    coefficients = power_law_coefficients(LJ.code, LJ.epsilon, LJ.r_cut)
+    high = 1 << 63
+
+    def energy(i, p):
+        u = 0.0
+        for j in range(n):
+            if j != i:
+                dr = [min_image(p[k] - x[j, k], L, L / 2) for k in range(dim)]
+                r2 = sum(c * c for c in dr)
+                if r2 < LJ.r_cut**2:
+                    u += pair_term(LJ.code, r2, 0.5 * (a[i] + a[j]), LJ.epsilon, LJ.r_cut, coefficients)[0]
+        return u
+
+    def draw(sweep, counter):
+        return uniform_pair(seed, STREAM_CHECKERBOARD, np.uint64(sweep), np.uint64(counter))
+
+    def coordinate(value, offset):
+        c = int(np.floor((value - offset) / width))
+        return c + 6 if c < 0 else (c - 6 if c >= 6 else c)
+
+    accepted = 0
+    first_sweep = 20
+    for sweep in range(first_sweep, first_sweep + 3):
+        u = draw(sweep, high)
+        offset = [u[0] * width, u[1] * width]
+        if dim == 3:
+            offset.append(draw(sweep, high + 1)[0] * width)
+        colours = list(range(2**dim))
+        for c in range(len(colours) - 1, 0, -1):
+            r = min(int(draw(sweep, high + 2 + c)[0] * (c + 1)), c)
+            colours[c], colours[r] = colours[r], colours[c]
+        members = {}
+        for i in range(n):
+            members.setdefault(tuple(coordinate(x[i, k], offset[k]) for k in range(dim)), []).append(i)
+        for colour in colours:
+            parity = [(colour >> k) & 1 for k in range(dim)]
+            for where, inside in members.items():
+                if [c % 2 for c in where] != parity:
+                    continue
+                cell = where[0] + 6 * where[1] + (36 * where[2] if dim == 3 else 0)
+                for t in range(len(inside)):
+                    u0, u1 = draw(sweep, (cell << 32) + 4 * t)
+                    u2, u3 = draw(sweep, (cell << 32) + 4 * t + 1)
+                    steps = [u2, u3]
+                    if dim == 3:
+                        steps.append(draw(sweep, (cell << 32) + 4 * t + 2)[0])
+                    i = inside[min(int(u0 * len(inside)), len(inside) - 1)]
+                    new, shift = zip(*(wrap_coordinate(x[i, k] + move * (2.0 * steps[k] - 1.0), L)
+                                       for k in range(dim)))
+                    if tuple(coordinate(new[k], offset[k]) for k in range(dim)) != where:
+                        continue
+                    delta_u = energy(i, new) - energy(i, x[i])
+                    if delta_u <= 0.0 or u1 < np.exp(-delta_u / kT):
+                        x[i] = new
+                        images[i] += shift
+                        accepted += 1
+    accepted_before = state.mc_accepted
+    Simulation(state, LJ, Metropolis(kT=kT, move_size=move, checkerboard=True), resume=True).run(3)
+    assert state.mc_accepted - accepted_before == accepted > 50
+    assert np.array_equal(state.positions, x) and np.array_equal(state.images, images)

@@ -1,4 +1,5 @@
-"""Thread count changes speed only: 1, 2 and 4 numba threads give the same bits.
+"""Thread count changes speed only: 1, 2 and 4 numba threads give the same bits (dynamics,
+Monte Carlo and checkerboard Monte Carlo).
 
 The kernels run their particle loops with numba ``prange``; each particle sums its own
 forces from the full list, per-particle energies and virials are reduced in index order
@@ -50,7 +51,7 @@ def runs():
     sim.run(5)
     out["mc-2d"] = digest(sim)
     sim = simlib.Simulation(s, lj, simlib.Metropolis(kT=0.5, move_size=0.15, checkerboard=True))
-    sim.run(5)
+    sim.run(20)
     out["mc-checkerboard-2d"] = digest(sim)
     hard = simlib.initial_state(400, simlib.Box.cube(30.0, 2), seed=4, arrangement="random")
     sim = simlib.Simulation(hard, simlib.Potential("hard"), simlib.Metropolis(kT=1.0, move_size=0.3, checkerboard=True))
@@ -64,8 +65,9 @@ def runs():
     sim = simlib.Simulation(s3, soft, simlib.VelocityVerlet(dt=0.002))
     sim.run(100)
     out["nve-3d"] = digest(sim)
+    s3 = simlib.initial_state(600, simlib.Box.cube(12.6, 3), seed=3)  # 6 cells per side
     sim = simlib.Simulation(s3, soft, simlib.Metropolis(kT=1.5, move_size=0.1, checkerboard=True))
-    sim.run(5)
+    sim.run(20)
     out["mc-checkerboard-3d"] = digest(sim)
     return out
 

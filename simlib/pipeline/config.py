@@ -117,6 +117,7 @@ def check_consistency(config):
         dr = config["lj_mc"][name].get("move_size")
         if dr is not None and dr >= box / 2:
             raise ConfigError(f"config key 'lj_mc.{name}.move_size': {dr} is not below half the box ({box / 2})")
+    _check_checkerboard(config)
     for dr in config["lj_mc"]["acceptance"]["move_sizes"]:
         if dr >= box / 2:
             raise ConfigError(f"config key 'lj_mc.acceptance.move_sizes': {dr} is not below half the box ({box / 2})")
@@ -128,6 +129,31 @@ def check_consistency(config):
         if len(set(values)) != len(values):
             raise ConfigError(f"config key 'lj_langevin.{name}': duplicate values")
     check_runs(config)
+
+
+def _check_checkerboard(config):
+    """A checkerboard Monte Carlo stage needs four cells per box side and moves below half
+    a cell: refused here, before any job runs, rather than when its job starts."""
+    from ..checkerboard import checkerboard_grid
+
+    system = config["system"]
+    potential = config["lj_mc"]["potential"]
+    for name in ("quench", "production"):
+        stage = config["lj_mc"][name]
+        if not stage.get("checkerboard"):
+            continue
+        # the Monte Carlo runs are monodisperse: hard disks reach one diameter
+        reach = 1.0 if potential["kind"] == "hard" else potential.get("r_cut", 2.5)
+        lengths = [system["box"]] * system["dim"]
+        try:
+            cells = checkerboard_grid(lengths, reach, system["n"])
+        except ValueError as err:
+            raise ConfigError(f"config key 'lj_mc.{name}.checkerboard': {err}") from None
+        half_cell = 0.5 * system["box"] / int(cells[0])
+        dr = stage.get("move_size", 0.15)
+        if dr >= half_cell:
+            raise ConfigError(f"config key 'lj_mc.{name}.move_size': {dr} is not below half the checkerboard's "
+                              f"cell ({half_cell:.4g})")
 
 
 # stage section: (the only method it runs, keys the pipeline fills in from another key)

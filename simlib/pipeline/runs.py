@@ -144,6 +144,8 @@ def setpoint(family, stage, potential, system):
             default = _METHOD_DEFAULTS[key]
             value = default[method] if isinstance(default, dict) else default
         point[key] = float(value) if key != "scheme" else str(value)
+    if method == "metropolis":
+        point["checkerboard"] = bool(stage.get("checkerboard", False))  # its acceptance counts cell exits
     point["potential"] = str(potential["kind"])
     point["r_cut"] = float(potential.get("r_cut", math.nan))
     point["n"] = int(system["n"])
