@@ -10,7 +10,7 @@ from simlib import Box, Metropolis, Potential, Simulation, State
 from simlib.checkerboard import checkerboard_grid, run_checkerboard
 from simlib.potentials import energy_forces_all_pairs
 
-from test_mc import min_gap, pair_distance_cdf
+from test_mc import histogram_p_value, min_gap, pair_distance_cdf
 
 LJ = Potential("lj", r_cut=2.5)
 
@@ -74,10 +74,7 @@ def test_two_particle_distance_follows_boltzmann(dim, L):
     assert counts[:-1].min() > 150  # every bin inside r_c well populated
 
     def p_value(temperature):
-        g, c, out = pair_distance_cdf(dim, temperature, L, LJ)
-        expected = len(r) * np.r_[np.diff(np.interp(edges, g, c)), out]
-        chi2 = np.sum((counts - expected) ** 2 / expected)
-        return stats.chi2.sf(chi2, len(counts) - 1)
+        return histogram_p_value(counts, edges, dim, temperature, L)
 
     # seeded; p > 1e-3 fails a correct sampler with probability 1e-3
     assert p_value(kT) > 1e-3

@@ -29,6 +29,15 @@ def pair_distance_cdf(dim, kT, L, pot):
     return grid, cumulative / z, outside / z
 
 
+def histogram_p_value(counts, edges, dim, kT, L):
+    """Chi-square p-value of pair-distance ``counts`` in bins ``edges`` (inside r_c, the last
+    count is r >= r_c) against the exact distribution at temperature ``kT``."""
+    g, c, out = pair_distance_cdf(dim, kT, L, LJ)
+    expected = counts.sum() * np.r_[np.diff(np.interp(edges, g, c)), out]
+    chi2 = np.sum((counts - expected) ** 2 / expected)
+    return stats.chi2.sf(chi2, len(counts) - 1)
+
+
 @pytest.mark.parametrize("dim, L", [(2, 6.0), (3, 5.5)])
 def test_two_particle_distance_follows_boltzmann(dim, L):
     kT = 0.5
@@ -56,10 +65,7 @@ def test_two_particle_distance_follows_boltzmann(dim, L):
     counts = np.r_[np.histogram(r, edges)[0], np.sum(r >= LJ.r_cut)]
 
     def p_value(temperature):
-        g, c, out = pair_distance_cdf(dim, temperature, L, LJ)
-        expected = len(r) * np.r_[np.diff(np.interp(edges, g, c)), out]
-        chi2 = np.sum((counts - expected) ** 2 / expected)
-        return stats.chi2.sf(chi2, len(counts) - 1)
+        return histogram_p_value(counts, edges, dim, temperature, L)
 
     # seeded, hence deterministic; p is uniform under a correct sampler (measured 0.2-0.9
     # over seeds), so p > 1e-3 fails a correct engine with probability 1e-3 per seed
