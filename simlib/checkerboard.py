@@ -62,8 +62,9 @@ def checkerboard_grid(box_lengths, interaction_range, n):
 
 def run_checkerboard(x, images, diameters, box, kind, eps, r_cut, cells, seed, sweep0, n_sweeps, move_size, kT,
                      parallel):
-    """Advance ``n_sweeps`` checkerboard sweeps in place; return ``(accepted, left_cell)``,
-    the accepted trials and the trials rejected for leaving their cell.
+    """Advance ``n_sweeps`` checkerboard sweeps in place; return ``(accepted, left_cell,
+    energy, virial)``: the accepted trials, the trials rejected for leaving their cell, and
+    the pair energy and virial ``sum_{i<j} r_ij . F_ij`` at the end (0 if ``n_sweeps`` is 0).
 
     ``r_cut`` is the energy's cut-off (for hard particles, the largest diameter);
     ``cells`` comes from :func:`checkerboard_grid`.
@@ -82,6 +83,7 @@ def run_checkerboard(x, images, diameters, box, kind, eps, r_cut, cells, seed, s
 # cell-trials function.
 THREE_D = False
 CELL_TRIALS = None
+CELL_ENERGIES = None
 # first counter word of the per-sweep draws (offset, colour order), above every cell's
 SWEEP_COUNTER = np.uint64(1 << 63)
 
@@ -180,12 +182,26 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
             if three_d:
                 x[i, 2] = sorted_x[p, 2]
                 images[i, 2] += shifts[p, 2]
+    # 4. energy and virial at the end, from the last sweep's cells (its particles have
+    # stayed in them): per particle, then summed in sorted order (any thread count)
+    u_part = np.zeros(n)
+    w_part = np.zeros(n)
+    if n_sweeps > 0:
+        for e in prange(n_cells):
+            e = np.int64(e)
+            CELL_ENERGIES(e, e % nx, (e // nx) % ny, e // (nx * ny), sorted_x, sorted_a, cell_start, box, cells,
+                          kind, eps, r_cut, u_part, w_part)
+    energy = 0.0
+    virial = 0.0
+    for p in range(n):
+        energy += u_part[p]
+        virial += w_part[p]
     accepted = 0
     left = 0
     for c in range(n_cells):
         accepted += accepted_in[c]
         left += left_in[c]
-    return accepted, left
+    return accepted, left, energy, virial
 
 
 @njit(inline="always", cache=True)
@@ -235,8 +251,9 @@ def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, shifts, cell_start, box, cel
                 or (three_d and _cell_coordinate(pz, offset[2], width[2], nz) != cz)):
             left += 1
             continue
-        delta_u = _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box,
-                                       direct, kind, eps, r_cut)
+        u_new, u_old, _ = _block_energy(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box,
+                                        direct, kind, eps, r_cut)
+        delta_u = u_new - u_old
         if delta_u <= 0.0 or u_accept < np.exp(-beta * delta_u):
             sorted_x[p, 0] = px
             sorted_x[p, 1] = py
@@ -249,6 +266,22 @@ def _cell_trials(c, cx, cy, cz, sorted_x, sorted_a, shifts, cell_start, box, cel
     return accepted, left
 
 
+def _cell_energies(c, cx, cy, cz, sorted_x, sorted_a, cell_start, box, cells, kind, eps, r_cut, u_part, w_part):
+    """Half the pair energy and virial of each particle of cell ``c`` with its block, into
+    ``u_part`` and ``w_part`` (sorted order)."""
+    three_d = THREE_D
+    nx, ny = cells[0], cells[1]
+    nz = cells[2] if three_d else 1
+    direct = (1 <= cx <= nx - 3) and (1 <= cy <= ny - 3) and nx >= 6 and ny >= 6
+    if three_d:
+        direct = direct and (1 <= cz <= nz - 3) and nz >= 6
+    for p in range(cell_start[c], cell_start[c + 1]):
+        _, u, w = _block_energy(p, sorted_x[p, 0], sorted_x[p, 1], sorted_x[p, 2], sorted_x, sorted_a, cell_start,
+                                cx, cy, cz, cells, box, direct, kind, eps, r_cut)
+        u_part[p] = 0.5 * u
+        w_part[p] = 0.5 * w
+
+
 @njit(inline="always", cache=True)
 def _wrapped(c, cells):
     if c < 0:
@@ -258,11 +291,12 @@ def _wrapped(c, cells):
     return c
 
 
-def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box, direct, kind, eps,
+def _block_energy(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, cz, cells, box, direct, kind, eps,
                          r_cut):
-    """Energy change of moving sorted particle ``p`` of cell ``(cx, cy, cz)`` to
-    ``(px, py, pz)``, summed over the particles of the 3^d cells around it (inf on a
-    hard-particle overlap)."""
+    """``(u_new, u_old, w_old)``: the pair energy of sorted particle ``p`` of cell
+    ``(cx, cy, cz)`` with the particles of the 3^d cells around it at trial position
+    ``(px, py, pz)`` (inf on a hard-particle overlap) and at its position, and the pair
+    virial ``sum r . F`` at its position."""
     three_d = THREE_D
     nx, ny = cells[0], cells[1]
     nz = cells[2] if three_d else 1
@@ -275,6 +309,7 @@ def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, 
     ai = sorted_a[p]
     u_old = 0.0
     u_new = 0.0
+    w_old = 0.0
     for dz in range(-1 if three_d else 0, 2 if three_d else 1):
         bz = _wrapped(cz + dz, nz)
         for dy in range(-1, 2):
@@ -304,7 +339,7 @@ def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, 
                         r2_new += ez * ez
                     if kind == HARD:
                         if r2_new < a_ij * a_ij:
-                            return np.inf
+                            return np.inf, 0.0, 0.0
                         continue
                     if direct:
                         ex, ey, ez = ox - xj, oy - yj, oz - zj
@@ -317,20 +352,24 @@ def _block_energy_change(p, px, py, pz, sorted_x, sorted_a, cell_start, cx, cy, 
                         u, _ = pair_term(kind, r2_new, a_ij, eps, r_cut, coefficients)
                         u_new += u
                     if r2_old < rc2:
-                        u, _ = pair_term(kind, r2_old, a_ij, eps, r_cut, coefficients)
+                        u, fr = pair_term(kind, r2_old, a_ij, eps, r_cut, coefficients)
                         u_old += u
-    return u_new - u_old
+                        w_old += fr * r2_old
+    return u_new, u_old, w_old
 
 
-_block_energy_change_2d = specialised(_block_energy_change, "_2d", inline="always", THREE_D=False)
-_block_energy_change_3d = specialised(_block_energy_change, "_3d", inline="always", THREE_D=True)
-_cell_trials_2d = specialised(_cell_trials, "_2d", THREE_D=False, _block_energy_change=_block_energy_change_2d)
-_cell_trials_3d = specialised(_cell_trials, "_3d", THREE_D=True, _block_energy_change=_block_energy_change_3d)
+_block_energy_2d = specialised(_block_energy, "_2d", inline="always", THREE_D=False)
+_block_energy_3d = specialised(_block_energy, "_3d", inline="always", THREE_D=True)
+_cell_trials_2d = specialised(_cell_trials, "_2d", THREE_D=False, _block_energy=_block_energy_2d)
+_cell_trials_3d = specialised(_cell_trials, "_3d", THREE_D=True, _block_energy=_block_energy_3d)
+_cell_energies_2d = specialised(_cell_energies, "_2d", THREE_D=False, _block_energy=_block_energy_2d)
+_cell_energies_3d = specialised(_cell_energies, "_3d", THREE_D=True, _block_energy=_block_energy_3d)
 # keyed by (three_d, parallel); each compiles only when first used
 _KERNELS = {
     (three_d, parallel): specialised(
         _run_checkerboard_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
         THREE_D=three_d, CELL_TRIALS=_cell_trials_3d if three_d else _cell_trials_2d,
+        CELL_ENERGIES=_cell_energies_3d if three_d else _cell_energies_2d,
     )
     for three_d in (False, True)
     for parallel in (False, True)

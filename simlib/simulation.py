@@ -125,8 +125,9 @@ class Simulation:
     @staticmethod
     def default_skin(method, dim):
         """Skin [length] chosen for speed (``bench/engine.py``): 0.4 for dynamics and
-        checkerboard Monte Carlo (its list only serves the energy between chunks); for
-        serial Monte Carlo 0.9, or more when the move size needs it."""
+        checkerboard Monte Carlo (whose list only serves the checks at the start: its
+        kernel sums the energy from its own cells); for serial Monte Carlo 0.9, or more
+        when the move size needs it."""
         if isinstance(method, Metropolis) and not method.checkerboard:
             return max(0.9, 2.5 * np.sqrt(dim) * method.move_size)
         return 0.4
@@ -157,6 +158,12 @@ class Simulation:
 
     def _setup_list(self):
         st = self.state
+        if self.cells is not None:
+            # checkerboard Monte Carlo keeps no list: this one only serves the checks at the
+            # start, and the state records none (a resumed run then equals an unbroken one)
+            self.nlist.build(st.positions, st.images, st.box)
+            st.list_reference = None
+            return
         ref = st.list_reference
         if ref is not None and ref.shape == st.positions.shape:
             # rebuild the list exactly as it was when the reference was taken
@@ -268,7 +275,8 @@ class Simulation:
             _, _, accepted, builds, _ = result
             st.mc_trials += n_steps * st.n
             st.mc_accepted += int(accepted)
-            self._energy, self._virial = self._compute_forces()
+            if self.cells is None:  # the checkerboard kernel returns them; the list is not kept
+                self._energy, self._virial = self._compute_forces()
         else:
             _, _, self._energy, self._virial, builds, limited, _ = result
             self.limited += int(limited)
@@ -276,7 +284,8 @@ class Simulation:
         st.time = st.time_origin + (st.step - st.step_origin) * st.dt
         st.list_builds += int(builds)
         self.nlist.n_builds += int(builds)
-        st.list_reference = self.nlist.reference
+        if self.cells is None:
+            st.list_reference = self.nlist.reference
 
     def _kernel(self, n_steps):
         st = self.state
@@ -284,18 +293,12 @@ class Simulation:
         m = self.method
         nl = self.nlist
         if self.cells is not None:
-            accepted, _ = run_checkerboard(
+            accepted, _, self._energy, self._virial = run_checkerboard(
                 st.positions, st.images, st.diameters, st.box.lengths, pot.code, pot.epsilon,
                 self._mc_range(), self.cells, np.uint64(st.seed), st.step, n_steps, m.move_size, m.kT,
                 _parallel(),
             )
-            # the list is only for the energy and virial after the chunk
-            builds = 0
-            if nl.needs_rebuild(st.positions, st.images, st.box):
-                nl.build(st.positions, st.images, st.box)
-                nl.n_builds -= 1  # counted by _advance
-                builds = 1
-            return OK, n_steps, accepted, builds, 0
+            return OK, n_steps, accepted, 0, 0
         if self.is_mc:
             return run_metropolis(
                 st.positions, st.images, st.diameters, st.box.lengths, pot.code, pot.epsilon,

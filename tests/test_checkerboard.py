@@ -154,9 +154,11 @@ def test_energy_is_the_all_pairs_energy_and_particles_stay_wrapped(serial_and_ch
     u_c, _, sim = serial_and_checkerboard[True]
     st = sim.state
     forces = np.zeros_like(st.positions)
-    u_all, _ = energy_forces_all_pairs(st.positions, st.diameters, st.box.lengths, LJ.code, LJ.epsilon,
-                                       LJ.r_cut, forces)
+    u_all, w_all = energy_forces_all_pairs(st.positions, st.diameters, st.box.lengths, LJ.code, LJ.epsilon,
+                                           LJ.r_cut, forces)
+    # the kernel's own sum over its cells
     assert sim.potential_energy == pytest.approx(u_all, rel=1e-12)
+    assert sim.virial == pytest.approx(w_all, rel=1e-12)
     assert np.all((st.positions >= 0) & (st.positions < st.box.lengths))
     # the moves happened: acceptance near the serial one less the cell-leaving trials
     acceptance = st.mc_accepted / st.mc_trials
@@ -185,7 +187,7 @@ def test_trials_that_leave_the_cell_are_the_expected_fraction(two_threads):
     images = np.zeros((n, 2), np.int64)
     box = np.array([L, L])
     cells = checkerboard_grid(box, 2.5, n)  # 20 cells of 2.5
-    accepted, left = run_checkerboard(x, images, np.ones(n), box, simlib.potentials.IDEAL, 1.0, 2.5, cells,
+    accepted, left, _, _ = run_checkerboard(x, images, np.ones(n), box, simlib.potentials.IDEAL, 1.0, 2.5, cells,
                                       np.uint64(1), 0, 50, dr, 1.0, parallel=True)
     trials = 50 * n
     expected = 1.0 - (1.0 - dr / (2 * 2.5)) ** 2
@@ -311,6 +313,11 @@ def test_kernel_follows_the_documented_sweep_bitwise(dim, n, L):
                         images[i] += shift
                         accepted += 1
     accepted_before = state.mc_accepted
-    Simulation(state, LJ, Metropolis(kT=kT, move_size=move, checkerboard=True), resume=True).run(3)
+    sim = Simulation(state, LJ, Metropolis(kT=kT, move_size=move, checkerboard=True), resume=True)
+    sim.run(3)
     assert state.mc_accepted - accepted_before == accepted > 50
     assert np.array_equal(state.positions, x) and np.array_equal(state.images, images)
+    # the energy and virial the kernel sums over its cells at the end
+    u_all, w_all = energy_forces_all_pairs(x, a, state.box.lengths, LJ.code, LJ.epsilon, LJ.r_cut, np.zeros_like(x))
+    assert sim.potential_energy == pytest.approx(u_all, rel=1e-12)
+    assert sim.virial == pytest.approx(w_all, rel=1e-12)
