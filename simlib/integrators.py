@@ -17,7 +17,7 @@ from numba import njit, prange
 
 from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
-from .neighbours import _build_list_parallel, _build_list_serial
+from .neighbours import _build_list_half, _build_list_parallel, is_half_list
 from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
 
@@ -116,27 +116,33 @@ def run_dynamics(
     """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is valid for
-    ``reference``. A displacement longer than ``limit`` is shortened to it (see
-    :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited, info)``,
-    ``limited`` the number of particle-steps shortened: on
-    ``LIST_OVERFLOW`` ``info`` is the capacity needed, on ``TOO_FAST`` the particle
-    that moved more than ``max_move`` in one step (the lowest index if several did),
-    on ``NON_FINITE`` -1. Arrays are left mid-step when the status is not ``OK``; the
-    caller restores a snapshot.
+    ``reference``: a half list when serial (one thread evaluates each pair once), a
+    full list when ``parallel``. A displacement longer than ``limit`` is shortened to
+    it (see :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited,
+    info, neighbours)``: ``limited`` the number of particle-steps shortened; on
+    ``TOO_FAST`` ``info`` is the particle that moved more than ``max_move`` in one step
+    (the lowest index if several did), on ``NON_FINITE`` -1; ``neighbours`` the list's
+    table, a new, wider one if a build needed more room than the old one had (the run
+    goes on instead of starting the chunk again). Arrays are left mid-step when the
+    status is not ``OK``; the caller restores a snapshot.
 
     Every loop over particles can run in parallel (``prange``) and touches only its own
     particle; the decisions that need all particles (rebuild, blow-up) are taken from
     per-particle flags scanned in index order, so the result never depends on the
     number of threads.
     """
+    if np.any(counts) and is_half_list(neighbours, counts) == bool(parallel):
+        raise ValueError(f"run_dynamics: a {'parallel' if parallel else 'serial'} run needs a "
+                         f"{'full' if parallel else 'half'} neighbour list")
     kernel = _RUN_DYNAMICS[(x.shape[1] == 3, bool(parallel))]
     return kernel(scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin, neighbours, counts,
                   reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit)
 
 
 # Set per specialisation (end of this module): the particle update, list build and force
-# kernels, serial or parallel, of the dimension.
+# kernels, serial (half list) or parallel (full list), of the dimension.
 MOVE = BUILD = ENERGY_FORCES = NOISE = None
+HALF = False
 
 
 def _run_dynamics_with(
@@ -171,23 +177,24 @@ def _run_dynamics_with(
         for i in range(n):
             flag = flags[i]
             if flag & _FLAG_TOO_FAST:
-                return TOO_FAST, s, u_total, virial, builds, limited, i
+                return TOO_FAST, s, u_total, virial, builds, limited, i, neighbours
             if flag & _FLAG_FAR:
                 rebuild = True
             if flag & _FLAG_LIMITED:
                 limited += 1
         if rebuild:
             needed = BUILD(x, box, r_list, neighbours, counts)
-            if needed > neighbours.shape[1]:
-                return LIST_OVERFLOW, s, u_total, virial, builds, limited, needed
+            while needed > neighbours.shape[1]:
+                neighbours = np.empty((n, int(np.ceil(1.25 * needed))), dtype=np.int32)
+                needed = BUILD(x, box, r_list, neighbours, counts)
             _set_reference(x, images, box, reference)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f)
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, HALF)
         if not np.isfinite(u_total):
-            return NON_FINITE, s, u_total, virial, builds, limited, -1
+            return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:
             MOVE(*args, True)
-    return OK, n_steps, u_total, virial, builds, limited, 0
+    return OK, n_steps, u_total, virial, builds, limited, 0, neighbours
 
 
 # per-particle flags of a step (bits)
@@ -307,8 +314,9 @@ _RUN_DYNAMICS = {
     (three_d, parallel): specialised(
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         MOVE=_move_parallel if parallel else _move_serial,
-        BUILD=_build_list_parallel if parallel else _build_list_serial,
+        BUILD=_build_list_parallel if parallel else _build_list_half,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
+        HALF=not parallel,
         NOISE=_noise_parallel if parallel else _noise_serial,
     )
     for three_d in (False, True)

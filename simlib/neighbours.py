@@ -1,8 +1,9 @@
 """Cell lists and Verlet neighbour lists with a skin.
 
 A :class:`NeighbourList` stores, for every particle, all particles closer than
-``r_list = r_interaction + skin`` at the last build (a *full* list: each pair is
-stored twice, once per particle, in ascending index order). It is rebuilt only
+``r_list = r_interaction + skin`` at the last build: a *full* list stores each pair
+twice, once per particle, a *half* list once, in the row of its lower index. Rows are
+in ascending index order. It is rebuilt only
 when the largest displacement since the last build exceeds ``skin / 2``, so
 every pair within the interaction range is always listed.
 
@@ -39,11 +40,17 @@ class NeighbourList:
     capacity : int, optional
         Neighbours stored per particle. Default: estimated from the density with a
         safety factor of 2 (grown automatically on overflow).
+    half : bool, default False
+        Store each pair once, in the row of its lower index (``j > i`` only). A serial
+        force loop needs no more (Newton's third law); parallel kernels and Monte
+        Carlo need the full rows. The capacity is a full row's: the row of a
+        particle with a low index holds nearly all its neighbours.
 
     Attributes
     ----------
     neighbours : ndarray of int32, shape (N, capacity)
-        ``neighbours[i, :counts[i]]`` are the neighbours of ``i``, ascending.
+        ``neighbours[i, :counts[i]]`` are the neighbours of ``i`` (above ``i`` only in a
+        half list), ascending.
     counts : ndarray of int32, shape (N,)
     reference : ndarray of float64, shape (N, d)
         Unwrapped positions at the last build.
@@ -53,7 +60,7 @@ class NeighbourList:
 
     safety_factor = 2.0
 
-    def __init__(self, r_interaction, skin, capacity=None):
+    def __init__(self, r_interaction, skin, capacity=None, half=False):
         if not r_interaction > 0:
             raise ValueError(f"neighbour list: interaction range must be positive, got {r_interaction}")
         if not skin > 0:
@@ -61,6 +68,7 @@ class NeighbourList:
         self.r_interaction = float(r_interaction)
         self.skin = float(skin)
         self.capacity = None if capacity is None else int(capacity)
+        self.half = bool(half)
         self.neighbours = None
         self.counts = None
         self.reference = None
@@ -94,7 +102,7 @@ class NeighbourList:
         if self.neighbours is None or self.neighbours.shape != (n, self.capacity):
             self.allocate(n, box)
         while True:
-            needed = build_list(positions, box.lengths, self.r_list, self.neighbours, self.counts)
+            needed = build_list(positions, box.lengths, self.r_list, self.neighbours, self.counts, half=self.half)
             if needed <= self.capacity:
                 break
             self.capacity = int(np.ceil(1.25 * needed))
@@ -107,6 +115,13 @@ class NeighbourList:
             return True
         disp = box.unwrap(positions, images) - self.reference
         return float(np.max(np.sum(disp**2, axis=1))) > (0.5 * self.skin) ** 2
+
+
+def is_half_list(neighbours, counts):
+    """Whether a list with ascending rows is a half list (no row lists an index below
+    its own). A list without pairs counts as both."""
+    first = neighbours[:, 0][counts > 0]
+    return not np.any(first < np.flatnonzero(counts > 0))
 
 
 def cell_grid(box, r_list, n):
@@ -129,7 +144,7 @@ def _cell_grid(box, r_list, n):
     return ncell, use_cells
 
 
-def build_list(x, box, r_list, neighbours, counts, parallel=False):
+def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
 
     If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
@@ -137,12 +152,20 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False):
     filled and sorted on numba's threads (each particle writes only its own row);
     serially each pair's distance is checked once and the rows are completed by
     transposition. Both give the same list, so it is the same for any thread count.
+    With ``half`` (serial only) each row keeps only its neighbours above ``i``: the
+    upper part of the full row.
     """
+    if half:
+        if parallel:
+            raise ValueError("neighbour list: a half list is built serially (parallel=False)")
+        return _build_list_half(x, box, r_list, neighbours, counts)
     return (_build_list_parallel if parallel else _build_list_serial)(x, box, r_list, neighbours, counts)
 
 
-# Set per specialisation (end of this module): the kernel that fills the rows from the cells.
+# Set per specialisation (end of this module): the kernel that fills the rows from the
+# cells, and whether rows keep only their neighbours above i.
 CELL_ROWS = None
+UPPER_ONLY = False
 
 
 def _build_list_with(x, box, r_list, neighbours, counts):
@@ -151,7 +174,7 @@ def _build_list_with(x, box, r_list, neighbours, counts):
     if use_cells:
         cell_start, cell_members, cell_index = sort_into_cells(x, box, ncell)
         return CELL_ROWS(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts)
-    _build_all_pairs(x, box, r_list, neighbours, counts)
+    _build_all_pairs(x, box, r_list, neighbours, counts, UPPER_ONLY)
     return _largest(counts)
 
 
@@ -176,13 +199,13 @@ def _insertion_sort_row(table, i, m):
 
 
 @njit(cache=True)
-def _build_all_pairs(x, box, r_list, neighbours, counts):
+def _build_all_pairs(x, box, r_list, neighbours, counts, upper_only=False):
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
     for i in range(n):
         count = 0
-        for j in range(n):
+        for j in range(i + 1 if upper_only else 0, n):
             if j == i:
                 continue
             r2 = 0.0
@@ -333,19 +356,57 @@ _build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
 def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
     """The list :func:`_cell_rows` builds, with each pair's distance checked once.
 
-    Each row's upper part (neighbours above ``i``) is found from the cells around ``i``
-    and sorted; it is stored right-aligned in the row while the lower parts are
-    counted. Row ``j``'s lower part is then the transpose: the ``i < j`` whose upper
-    part holds ``j``, written in ascending ``i``, hence sorted. Returns the largest
-    count; rows are incomplete when it exceeds the capacity.
+    The upper parts of the rows (neighbours above ``i``) come from
+    :func:`_build_cells_upper`. Row ``j``'s lower part is then the transpose: the
+    ``i < j`` whose upper part holds ``j``, written in ascending ``i``, hence sorted.
+    Returns the largest count; rows are incomplete when it exceeds the capacity.
     """
+    n = x.shape[0]
+    capacity = neighbours.shape[1]
+    if _build_cells_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
+                          counts) > capacity:
+        # an upper part did not fit, so the lower parts cannot be counted from the rows:
+        # count the full rows directly
+        return _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
+                                   counts)
+    upper = counts.copy()
+    lower = np.zeros(n, dtype=np.int32)
+    for i in range(n):
+        for k in range(upper[i]):
+            lower[neighbours[i, k]] += 1
+    largest = 0
+    for i in range(n):
+        counts[i] = lower[i] + upper[i]
+        largest = max(largest, counts[i])
+    if largest > capacity:
+        return largest
+    for i in range(n):
+        # move the upper part right, past the room for the lower part (from its end: the
+        # two ranges may overlap)
+        for k in range(upper[i] - 1, -1, -1):
+            neighbours[i, lower[i] + k] = neighbours[i, k]
+    fill = lower
+    for i in range(n):
+        fill[i] = 0
+    for i in range(n):
+        for k in range(counts[i] - upper[i], counts[i]):
+            j = neighbours[i, k]
+            neighbours[j, fill[j]] = i
+            fill[j] += 1
+    return largest
+
+
+@njit(cache=True)
+def _build_cells_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
+    """The upper parts of :func:`_cell_rows`'s rows (the neighbours above ``i``, sorted):
+    a half list, each pair's distance checked once. Returns the largest count; rows are
+    incomplete when it exceeds the capacity."""
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
     width, nx, ny, nz = _stencil(ncell, d)
     lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
-    upper = np.empty(n, dtype=np.int32)
-    lower = np.zeros(n, dtype=np.int32)
+    largest = 0
     for mi in range(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
@@ -364,48 +425,22 @@ def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, c
                 m -= 1
                 _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if d == 3 else 0.0),
                                          lx, ly, lz, hx, hy, hz, d == 3)
-                # stored unconditionally (kept only if counted): no branch to mispredict
-                neighbours[i, max(capacity - 1 - count, 0)] = j
+                # stored whenever there is room (kept only if counted): the only branch
+                # is one that is always taken until a row overflows
+                if count < capacity:
+                    neighbours[i, count] = j
                 count += r2 < r2_list
-        upper[i] = count
-    for i in range(n):
-        if upper[i] >= capacity:
-            # the lower parts cannot be counted from a full or truncated row (its first
-            # slot may have been overwritten): count them directly
-            return _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
-                                       counts)
-        for k in range(capacity - upper[i], capacity):
-            lower[neighbours[i, k]] += 1
-    largest = 0
-    for i in range(n):
-        total = lower[i] + upper[i]
-        counts[i] = total
-        if total > largest:
-            largest = total
-    if largest > capacity:
-        return largest
-    for i in range(n):
-        # move the upper part from the row's end to just after its lower part, sorted
-        start = lower[i]
-        m = upper[i]
-        for k in range(m):
-            neighbours[i, start + k] = neighbours[i, capacity - m + k]
-        for a in range(start + 1, start + m):
+        counts[i] = count
+        largest = max(largest, count)
+        if count > capacity:
+            continue
+        for a in range(1, count):
             value = neighbours[i, a]
             b = a - 1
-            while b >= start and neighbours[i, b] > value:
+            while b >= 0 and neighbours[i, b] > value:
                 neighbours[i, b + 1] = neighbours[i, b]
                 b -= 1
             neighbours[i, b + 1] = value
-    fill = lower
-    for i in range(n):
-        fill[i] = 0
-    for i in range(n):
-        start = counts[i] - upper[i]
-        for k in range(start, counts[i]):
-            j = neighbours[i, k]
-            neighbours[j, fill[j]] = i
-            fill[j] += 1
     return largest
 
 
@@ -596,3 +631,4 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts):
 # The builders: each compiles only when first used (a parallel kernel takes seconds to compile).
 _build_list_serial = specialised(_build_list_with, "_serial", CELL_ROWS=_build_cells_by_transpose)
 _build_list_parallel = specialised(_build_list_with, "_parallel", CELL_ROWS=_build_cells_parallel)
+_build_list_half = specialised(_build_list_with, "_half", CELL_ROWS=_build_cells_upper, UPPER_ONLY=True)

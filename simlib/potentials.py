@@ -246,8 +246,10 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     return u_total, virial
 
 
-def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False):
-    """Energies and forces from a full neighbour list (every pair appears twice, rows sorted).
+def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False,
+                       half=False):
+    """Energies and forces from a neighbour list with sorted rows: a full list (every pair
+    appears twice), or with ``half`` (serial only) a half list (``j > i`` only).
 
     The force on particle ``i`` is ``F_lower + F_upper``: the pair forces from its
     neighbours ``j < i`` and from those ``j > i``, each summed in ascending ``j``. This
@@ -257,21 +259,24 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     pair from both sides. Per-particle energies and virials of the upper pairs are
     reduced in index order, so every thread count gives the serial result. The result
     is a deterministic function of the positions alone: it does not depend on when the
-    list was built. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
+    list was built, nor on whether it is half or full. Returns ``(U, W)`` as
+    :func:`energy_forces_all_pairs`.
     """
+    if half and parallel:
+        raise ValueError("energy_forces_list: the parallel kernel needs a full list (half=False)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces)
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half))
 
 
 # Set per specialisation (end of this module): the kernel that fills the forces.
 FORCES = None
 
 
-def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces):
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half):
     n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
-    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part)
+    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -294,7 +299,7 @@ def first_above(neighbours, i, count):
 THREE_D = False
 
 
-def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
+def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half):
     # the bodies here are written out, not in a helper taking arrays: a helper's array
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
@@ -315,7 +320,7 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         ui = 0.0
         wi = 0.0
         count = counts[i]
-        for jj in range(first_above(neighbours, i, count), count):
+        for jj in range(0 if half else first_above(neighbours, i, count), count):
             j = neighbours[i, jj]
             dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
                                         lx, ly, lz, hx, hy, hz, three_d)
@@ -339,7 +344,7 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         w_part[i] = wi
 
 
-def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part):
+def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half):
     n, d = x.shape
     three_d = THREE_D
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)

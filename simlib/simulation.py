@@ -116,7 +116,9 @@ class Simulation:
             self._check_move_size(method.move_size)
         if not resume:
             state.begin_stage(method.dt)
-        self.nlist = NeighbourList(r_int, self.skin)
+        # one thread evaluates each pair once from a half list; threads and Monte Carlo
+        # need full rows (the list is rebuilt if the thread count changes, see _kernel)
+        self.nlist = NeighbourList(r_int, self.skin, half=not self.is_mc and not _parallel())
         self.forces = np.zeros_like(state.positions)
         self._setup_list()
         self._energy, self._virial = self._compute_forces()
@@ -183,7 +185,8 @@ class Simulation:
         pot = self.potential
         return energy_forces_list(
             st.positions, st.diameters, st.box.lengths, pot.code, pot.epsilon, pot.r_cut,
-            self.nlist.neighbours, self.nlist.counts, self.forces, _parallel(),
+            self.nlist.neighbours, self.nlist.counts, self.forces, _parallel() and not self.nlist.half,
+            self.nlist.half,
         )
 
     # closer than this fraction of a_ij at the start is an overlap, not a configuration
@@ -238,11 +241,17 @@ class Simulation:
     def _restore(self, snap):
         st = self.state
         st.positions[...], st.images[...], st.velocities[...], self.forces[...] = snap[:4]
-        wrapped = snap[4].copy()
+        self._rebuild_at_reference(snap[4])
+
+    def _rebuild_at_reference(self, reference):
+        """The list a build at the unwrapped positions ``reference`` gives (not counted as
+        a build: the run's own builds are what the state counts)."""
+        st = self.state
+        wrapped = reference.copy()
         st.box.wrap(wrapped, np.zeros(wrapped.shape, dtype=np.int64))
         self.nlist.build(wrapped, np.zeros(wrapped.shape, dtype=np.int64), st.box)
         self.nlist.n_builds -= 1
-        self.nlist.reference = snap[4]
+        self.nlist.reference = reference
         st.list_reference = self.nlist.reference
 
     def _advance(self, n_steps):
@@ -305,12 +314,23 @@ class Simulation:
                 self._mc_range(), self.skin, nl.neighbours, nl.counts, nl.reference,
                 np.uint64(st.seed), st.step, n_steps, m.move_size, m.kT,
             )
-        return run_dynamics(
+        parallel = _parallel()
+        if nl.half == parallel:
+            # the thread count changed since the list was built: rebuild it (from its
+            # reference, so the list is the one a build then would have given) as the
+            # kernels now need; forces never depend on the list
+            nl.half = not parallel
+            nl.capacity = None
+            self._rebuild_at_reference(nl.reference.copy())
+        result = run_dynamics(
             m.code, st.positions, st.images, st.velocities, self.forces, st.diameters,
             st.box.lengths, pot.code, pot.epsilon, pot.r_cut, self.skin, nl.neighbours,
             nl.counts, nl.reference, np.uint64(st.seed), st.step, n_steps, m.dt, m.kT,
-            m.friction, st.mass, self.max_move, np.inf if m.limit is None else m.limit, _parallel(),
+            m.friction, st.mass, self.max_move, np.inf if m.limit is None else m.limit, parallel,
         )
+        nl.neighbours = result[-1]  # wider if a build in the run needed more room
+        nl.capacity = nl.neighbours.shape[1]
+        return result[:-1]
 
     def _mc_range(self):
         return self._mc_range_of(self.nlist.r_interaction)

@@ -260,3 +260,80 @@ def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim):
     uw_full = energy_forces_list(*args, f_full, True)
     assert uw_half == uw_full and np.array_equal(f_half, f_full)
     assert np.abs(f_half).max() > 0.1
+
+
+@pytest.mark.parametrize("dim, L, n", [(2, 25.0, 400), (3, 11.5, 300), (2, 8.0, 40)])
+@pytest.mark.parametrize("spare", [-1, 0, 1, 50])
+def test_half_build_is_the_upper_part_of_the_full_rows_at_every_capacity(dim, L, n, spare):
+    # a half list keeps the neighbours above i of each full row (cells, and the all-pairs
+    # build of a box too small for cells); a row one short of room is reported, never
+    # silently cut
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=11, fixed=edge_points(L, dim))
+    full, c_full = np.zeros((n, 300), np.int32), np.zeros(n, np.int32)
+    build_list(x, box.lengths, 2.9, full, c_full)
+    upper = [full[i, : c_full[i]][full[i, : c_full[i]] > i] for i in range(n)]
+    needed = max(len(row) for row in upper)
+    assert needed > 0
+    capacity = needed + spare
+    nb, counts = np.zeros((n, capacity), np.int32), np.zeros(n, np.int32)
+    largest = build_list(x, box.lengths, 2.9, nb, counts, half=True)
+    if spare < 0:
+        assert largest > capacity
+        return
+    assert largest == needed
+    for i in range(n):
+        assert np.array_equal(nb[i, : counts[i]], upper[i])
+
+
+def test_half_list_is_built_serially_and_summed_serially():
+    x = random_fill(50, 10.0, 2, seed=1)
+    nb, counts = np.zeros((50, 40), np.int32), np.zeros(50, np.int32)
+    with pytest.raises(ValueError, match="half list is built serially"):
+        build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts, True, half=True)
+    build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts, half=True)
+    pot = Potential("lj", r_cut=2.5)
+    with pytest.raises(ValueError, match="needs a full list"):
+        energy_forces_list(x, np.ones(50), np.array([10.0, 10.0]), pot.code, pot.epsilon, pot.r_cut, nb, counts,
+                           np.zeros_like(x), True, True)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_run_dynamics_refuses_the_wrong_kind_of_list(parallel):
+    # a serial run sums each pair once from a half list; given a full list it would count
+    # every pair twice, so it refuses (and a parallel run refuses a half list)
+    state = simlib.initial_state(100, Box.cube(14.0, 2), seed=3, kT=1.0)
+    nl = NeighbourList(2.5, 0.4, half=parallel)
+    nl.build(state.positions, state.images, state.box)
+    pot = Potential("lj", r_cut=2.5)
+    f = np.zeros_like(state.positions)
+    with pytest.raises(ValueError, match="needs a (half|full) neighbour list"):
+        simlib.integrators.run_dynamics(
+            0, state.positions, state.images, state.velocities, f, state.diameters, state.box.lengths,
+            pot.code, pot.epsilon, pot.r_cut, 0.4, nl.neighbours, nl.counts, nl.reference, np.uint64(1), 0, 10,
+            0.01, 1.0, 1.0, 1.0, 0.5, parallel=parallel)
+
+
+def test_a_list_grown_inside_a_run_gives_the_same_bits_as_a_roomy_one():
+    # the dynamics kernel widens a full table itself and goes on (no chunk is run twice):
+    # the trajectory is the one a list with room to spare gives
+    def run(capacity):
+        state = simlib.initial_state(400, Box.cube(25.0, 2), seed=5, kT=1.0)
+        sim = simlib.Simulation(state, Potential("lj", r_cut=2.5), simlib.Langevin(kT=0.3, dt=0.01))
+        nl = sim.nlist
+        nl.capacity = int(nl.counts.max()) if capacity is None else capacity
+        nl.allocate(state.n, state.box)
+        nl.build(state.positions, state.images, state.box)
+        state.list_reference = nl.reference
+        start = nl.capacity
+        sim.run(3000)
+        return sim, state, start
+
+    tight, st_tight, start = run(None)
+    roomy, st_roomy, _ = run(200)
+    # the list started exactly full: in this condensing liquid it had to grow
+    assert tight.nlist.capacity > start and tight.nlist.neighbours.shape[1] == tight.nlist.capacity
+    assert roomy.nlist.capacity == 200
+    assert np.array_equal(st_tight.positions, st_roomy.positions)
+    assert np.array_equal(st_tight.velocities, st_roomy.velocities)
+    assert st_tight.list_builds == st_roomy.list_builds

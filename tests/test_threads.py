@@ -57,6 +57,16 @@ def runs():
     sim = simlib.Simulation(hard, simlib.Potential("hard"), simlib.Metropolis(kT=1.0, move_size=0.3, checkerboard=True))
     sim.run(5)
     out["mc-checkerboard-hard-2d"] = digest(sim)
+    # the thread count changed mid-run: the list is rebuilt as the kernels need (half for
+    # one thread, full for several) and the run goes on as if nothing had changed
+    s = simlib.initial_state(900, simlib.Box.cube(37.5, 2), seed=2, polydispersity=0.05)
+    sim = simlib.Simulation(s, lj, simlib.Langevin(kT=2.0, dt=0.01))
+    threads = numba.get_num_threads()
+    sim.run(75)
+    numba.set_num_threads(2 if threads == 1 else 1)
+    sim.run(75)
+    numba.set_num_threads(threads)
+    out["langevin-euler-2d-threads-changed"] = digest(sim)
     s3 = simlib.initial_state(500, simlib.Box.cube(9.0, 3), seed=3)
     soft = simlib.Potential("lj_smooth", r_cut=2.0)
     sim = simlib.Simulation(s3, soft, simlib.Langevin(kT=1.5, dt=0.002))
@@ -86,7 +96,8 @@ def test_one_two_and_four_threads_give_identical_bits():
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     one = result["1"]
-    assert len(one) == 9
+    assert len(one) == 10
+    assert one["langevin-euler-2d-threads-changed"] == one["langevin-euler-2d"]
     for threads in ("2", "4"):
         assert result[threads] == one, threads
 
