@@ -105,12 +105,12 @@ def run_simlib(kind, n, threads=1, target_seconds=2.0):
 
 
 # -- C++ reference ------------------------------------------------------------------------------
-def build_reference(workdir):
-    """Compile ref_sim.cpp into ``workdir``; return the binary, or None with a note."""
+def build_reference(workdir, log=print):
+    """Compile ref_sim.cpp into ``workdir``; return the binary, or None with a note to ``log``."""
     source = SHARED_BENCH / "ref_sim.cpp"
     compiler = shutil.which("g++")
     if not source.exists() or compiler is None:
-        print(f"note: C++ reference skipped ({'no ' + str(source) if not source.exists() else 'no g++'})")
+        log(f"note: C++ reference skipped ({'no ' + str(source) if not source.exists() else 'no g++'})")
         return None
     binary = Path(workdir) / "ref_sim"
     subprocess.run([compiler, "-O3", "-march=native", "-std=c++17", "-o", str(binary), str(source)], check=True)
@@ -132,13 +132,13 @@ def run_reference(binary, kind, n, target_seconds=2.0, rate_guess=None):
 
 
 # -- LAMMPS ---------------------------------------------------------------------------------------
-def find_lammps():
+def find_lammps(log=print):
     lmp = os.environ.get("SIMLIB_LMP") or shutil.which("lmp")
     if lmp is None:
-        print("note: LAMMPS skipped (no `lmp` on PATH; set SIMLIB_LMP to its path)")
+        log("note: LAMMPS skipped (no `lmp` on PATH; set SIMLIB_LMP to its path)")
         return None
     if not (SHARED_BENCH / "in.lj2d").exists():
-        print(f"note: LAMMPS skipped (no {SHARED_BENCH / 'in.lj2d'})")
+        log(f"note: LAMMPS skipped (no {SHARED_BENCH / 'in.lj2d'})")
         return None
     return lmp
 
@@ -186,8 +186,8 @@ def measure_codes(sizes, kinds=KINDS, threads=(1,), repeats=3, target_seconds=2.
     """
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        binary = build_reference(work) if reference else None
-        lmp = find_lammps() if lammps else None
+        binary = build_reference(work, log) if reference else None
+        lmp = find_lammps(log) if lammps else None
         for n in sizes:
             for rep in range(repeats):
                 jobs = [("simlib", k, t) for k in kinds for t in threads]

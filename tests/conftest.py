@@ -102,8 +102,14 @@ def run_workflow(workdir, *extra, cores=4, cache=None, check=True, configfile=No
 
 
 @pytest.fixture(scope="session")
-def complete_run(tmp_path_factory):
+def complete_run_cache(tmp_path_factory):
+    """The numba cache that :func:`complete_run` starts empty and fills."""
+    return tmp_path_factory.mktemp("cache1")
+
+
+@pytest.fixture(scope="session")
+def complete_run(tmp_path_factory, complete_run_cache):
     """The test config run once to completion, on an empty numba cache with 4 parallel jobs."""
     workdir = tmp_path_factory.mktemp("run1")
-    run_workflow(workdir, cache=tmp_path_factory.mktemp("cache1"))
+    run_workflow(workdir, cache=complete_run_cache)
     return workdir

@@ -65,7 +65,7 @@ def test_other_codes_run_once_per_size_above_the_threshold(monkeypatch):
     calls = []
     monkeypatch.setattr(engine, "run_simlib", lambda kind, n, t, s: calls.append(("simlib", n)) or
                         {"code": "simlib", "kind": kind, "n": n, "threads": t, "rate": 1.0})
-    monkeypatch.setattr(engine, "build_reference", lambda work: Path("ref"))
+    monkeypatch.setattr(engine, "build_reference", lambda work, log: Path("ref"))
     monkeypatch.setattr(engine, "run_reference", lambda b, kind, n, s, g: calls.append(("c++", n)) or
                         {"code": "c++", "kind": kind, "n": n, "threads": 1, "rate": 1.0})
     big = engine.OTHERS_ONCE_ABOVE + 1
@@ -80,7 +80,7 @@ def test_each_case_runs_its_counterpart_in_the_other_codes(monkeypatch):
     calls = []
     monkeypatch.setattr(engine, "run_simlib", lambda kind, n, t, s: {"code": "simlib", "kind": kind, "n": n,
                                                                      "threads": t, "rate": 2.0})
-    monkeypatch.setattr(engine, "build_reference", lambda work: Path("ref"))
+    monkeypatch.setattr(engine, "build_reference", lambda work, log: Path("ref"))
     monkeypatch.setattr(engine, "run_reference", lambda b, kind, n, s, g: calls.append(kind) or
                         {"code": "c++", "kind": kind, "n": n, "threads": 1, "rate": 1.0})
     rows = engine.measure_codes([1024], kinds=("nve", "mc_checkerboard"), repeats=1, lammps=False,
@@ -88,3 +88,16 @@ def test_each_case_runs_its_counterpart_in_the_other_codes(monkeypatch):
     assert sorted(calls) == ["langevin", "mc"]
     assert {(r["kind"], r["versus"], r["ratio"]) for r in engine.ratios(engine.best_rows(rows))} == {
         ("nve", "c++ langevin", 2.0), ("mc_checkerboard", "c++ mc", 2.0)}
+
+
+def test_a_missing_reference_is_said_in_the_callers_log(monkeypatch, tmp_path):
+    """The `scaling` rule passes its log: a run without the C++ reference or LAMMPS says so
+    there, not on a stdout nobody reads."""
+    monkeypatch.setattr(engine, "SHARED_BENCH", tmp_path / "no-bench")
+    monkeypatch.setattr(engine, "run_simlib", lambda kind, n, t, s: {"code": "simlib", "kind": kind, "n": n,
+                                                                     "threads": t, "rate": 1.0})
+    monkeypatch.setenv("SIMLIB_LMP", "/usr/bin/true")
+    said = []
+    engine.measure_codes([256], kinds=("langevin",), repeats=1, log=said.append)
+    assert any("C++ reference skipped" in line for line in said), said
+    assert any("LAMMPS skipped" in line for line in said), said

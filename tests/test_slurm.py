@@ -433,6 +433,13 @@ def test_pipeline_on_slurm(slurm_cluster, tmp_path, request):
         f"pipeline: {len(info['job_ids'])} SLURM jobs COMPLETED, rules {sorted(info['rules'])}",
     )
 
+    # the seconds-long figure and table rules run on the submit host, every simulation
+    # and analysis in a SLURM job
+    local = set(LOCALRULE_RE.findall(log_text))
+    assert {"fig_energy", "fig_phase_langevin", "study_family", "summary"} <= local, sorted(local)
+    assert not any(r.startswith("fig_") or r in ("study_family", "summary") for r in info["rules"])
+    assert {"lj_langevin", "soft_nve", "mc_production", "analyse_lj", "manifest"} <= info["rules"]
+
     summary = workdir / "results" / "summary.csv"
     assert summary.is_file() and summary.stat().st_size > 0, f"missing/empty {summary}"
     figures = sorted((workdir / "results" / "figures").glob("*.png"))

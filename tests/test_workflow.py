@@ -110,10 +110,13 @@ def test_every_output_has_the_umask_mode(first_run):
     assert not wrong, f"not {oct(expected)}: {wrong[:10]} ({len(wrong)} of {len(files)})"
 
 
-def test_rerun_is_bit_identical(first_run, tmp_path):
-    """Same config and seeds, another directory, another empty numba cache: same data."""
+def test_rerun_is_bit_identical(first_run, complete_run_cache, tmp_path):
+    """Same config and seeds, another directory: same data. The first run compiled every
+    kernel into an empty numba cache (jobs side by side); this one loads them from it, so
+    freshly compiled and cached kernels give the same bits."""
     second = tmp_path / "run2"
-    run_workflow(second, cache=tmp_path / "cache2")
+    assert any(complete_run_cache.rglob("*.nbc"))
+    run_workflow(second, cache=complete_run_cache)
     one = json.loads((first_run / "results" / "manifest.json").read_text())["files"]
     two = json.loads((second / "results" / "manifest.json").read_text())["files"]
     assert one == two

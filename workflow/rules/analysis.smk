@@ -76,6 +76,12 @@ use rule analyse_lj as analyse_free with:
         family="free",
 
 
+# tables from the runs' small analysis files: on a cluster, on the submit host
+localrules:
+    study_family,
+    summary,
+
+
 rule study_family:
     input:
         lambda w: run_files("analysis.json", (w.family,)),

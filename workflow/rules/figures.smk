@@ -7,6 +7,20 @@ P0 = LJ["polydispersities"][0]
 COMMON_T = [T for T in MC["temperatures"] if T in LJ["temperatures"]]
 
 
+# seconds of plotting each: on a cluster they run on the submit host, not as queued jobs
+localrules:
+    fig_energy,
+    fig_drift,
+    fig_phase_langevin,
+    fig_phase_mc,
+    fig_acceptance,
+    fig_msd,
+    fig_diffusion,
+    fig_free_particle,
+    fig_structure,
+    fig_mc_vs_langevin,
+
+
 rule fig_energy:
     input:
         first_seed_files("nve", "thermo.nc", dt=SOFT["report_dt"]),
@@ -16,8 +30,6 @@ rule fig_energy:
         ),
     log:
         "logs/figures/energy_conservation.log",
-    group:
-        "figures"
     conda:
         ENV
     resources:

@@ -38,6 +38,11 @@ rule validation_summary:
         "../scripts/validate.py"
 
 
+# a plot of one group's small file: on a cluster, on the submit host
+localrules:
+    validation_figure,
+
+
 rule validation_figure:
     input:
         data=f"{VAL_DIR}/groups/{{group}}.nc",
@@ -49,8 +54,6 @@ rule validation_figure:
         ),
     log:
         "logs/validation/figure_{group}.log",
-    group:
-        "figures"
     conda:
         ENV
     resources:

@@ -34,7 +34,7 @@ def draw(best, path, cpu):
         for code, kind, threads in lines:
             pts = sorted((r["n"], r["ns_per_particle_step"]) for r in best
                          if (r["code"], r["kind"], r["threads"]) == (code, kind, threads))
-            label = f"{code} {kind}" + (f", {threads} threads" if code == "simlib" else "")
+            label = f"{code} {kind}" + (f", {threads} thread{'s' if threads > 1 else ''}" if code == "simlib" else "")
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=label)
         ax.set_xscale("log")
         ax.set_xlabel("N")
