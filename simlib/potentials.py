@@ -276,13 +276,24 @@ def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts,
     n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
-    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half)
+    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+           _all_equal(diameters))
     u_total = 0.0
     virial = 0.0
     for i in range(n):
         u_total += u_part[i]
         virial += w_part[i]
     return u_total, virial
+
+
+@njit(cache=True)
+def _all_equal(values):
+    """Whether every entry equals the first: then the pair loops need not read the
+    partner's diameter (``0.5 * (a + a) == a`` exactly, so the bits are the same)."""
+    for i in range(1, values.shape[0]):
+        if values[i] != values[0]:
+            return False
+    return True
 
 
 @njit(inline="always", cache=True)
@@ -299,7 +310,8 @@ def first_above(neighbours, i, count):
 THREE_D = False
 
 
-def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half):
+def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+                 monodisperse):
     # the bodies here are written out, not in a helper taking arrays: a helper's array
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
@@ -325,7 +337,10 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
             dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
                                         lx, ly, lz, hx, hy, hz, three_d)
             if r2 < rc2:
-                u, fr = pair_term(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut, coefficients)
+                # a partner's diameter is a second scattered load per pair: skipped when
+                # all are equal
+                a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
+                u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
                 ui += u
                 wi += fr * r2
                 fx += fr * dx
@@ -344,7 +359,8 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         w_part[i] = wi
 
 
-def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half):
+def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+                 monodisperse):
     n, d = x.shape
     three_d = THREE_D
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
@@ -368,7 +384,10 @@ def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
             dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
                                         lx, ly, lz, hx, hy, hz, three_d)
             if r2 < rc2:
-                u, fr = pair_term(kind, r2, 0.5 * (ai + diameters[j]), eps, r_cut, coefficients)
+                # a partner's diameter is a second scattered load per pair: skipped when
+                # all are equal
+                a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
+                u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
                 if j < i:
                     lower_x += fr * dx
                     lower_y += fr * dy
