@@ -408,7 +408,11 @@ def test_toy_workflow_on_slurm(slurm_cluster, tmp_path, request):
 
 
 def test_pipeline_on_slurm(slurm_cluster, tmp_path, request):
-    """The repository's workflow with its test configuration."""
+    """The repository's workflow with its test configuration, with fewer set-points (every
+    rule still runs; each SLURM job starts a Snakemake of its own, seconds each, and the
+    local runs of tests/test_workflow.py cover every set-point)."""
+    import yaml
+
     missing = [
         str(p.relative_to(REPO)) for p in (SNAKEFILE, TEST_CONFIG) if not p.exists()
     ]
@@ -416,7 +420,14 @@ def test_pipeline_on_slurm(slurm_cluster, tmp_path, request):
         pytest.skip(f"pipeline not there yet: missing {', '.join(missing)}")
     workdir = tmp_path / "run"
     workdir.mkdir()
-    extra = ["--configfile", str(TEST_CONFIG)]
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["lj_langevin"]["temperatures"] = config["lj_langevin"]["temperatures"][:1]
+    config["lj_mc"]["temperatures"] = config["lj_mc"]["temperatures"][:1]
+    config["soft_md"]["drift_dts"] = config["soft_md"]["drift_dts"][:2]
+    config["lj_mc"]["acceptance"]["move_sizes"] = config["lj_mc"]["acceptance"]["move_sizes"][:2]
+    thinned = tmp_path / "slurm-test.yaml"
+    thinned.write_text(yaml.safe_dump(config))
+    extra = ["--configfile", str(thinned)]
 
     log_text = _run_snakemake(
         slurm_cluster,
