@@ -337,3 +337,29 @@ def test_a_list_grown_inside_a_run_gives_the_same_bits_as_a_roomy_one():
     assert np.array_equal(st_tight.positions, st_roomy.positions)
     assert np.array_equal(st_tight.velocities, st_roomy.velocities)
     assert st_tight.list_builds == st_roomy.list_builds
+
+
+@pytest.mark.parametrize("dim, parallel", [(2, False), (2, True), (3, False)])
+def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, parallel):
+    # the kernels do not read a partner's diameter when all are equal: the general
+    # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
+    # off shows
+    from simlib.potentials import _forces_full_2d, _forces_half_2d, _forces_half_3d
+
+    L, n = (25.0, 400) if dim == 2 else (11.5, 300)
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=3, fixed=edge_points(L, dim))
+    diameters = np.full(n, 1.07)
+    pot = Potential("lj", r_cut=2.5)
+    nl = NeighbourList(2.5, 0.4, half=not parallel)
+    nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
+    kernel = {(2, False): _forces_half_2d, (2, True): _forces_full_2d, (3, False): _forces_half_3d}[(dim, parallel)]
+    results = []
+    for monodisperse in (True, False):
+        f, u, w = np.zeros_like(x), np.zeros(n), np.zeros(n)
+        kernel(x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts, f, u, w,
+               nl.half, monodisperse)
+        results.append((f, u, w))
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+    assert np.abs(results[0][0]).max() > 0.1
