@@ -16,7 +16,7 @@ from ._kernels import prefetch, prefetch_at, specialised
 from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import _cell_grid, reference_cells, relist_particle
-from .potentials import move_energy_change_2d, move_energy_change_3d
+from .potentials import _all_equal, move_energy_change_2d, move_energy_change_3d
 from .rng import STREAM_METROPOLIS, threefry2x64, to_unit_open
 
 
@@ -88,6 +88,7 @@ def _run_metropolis_with(
     half_skin2 = 0.25 * skin * skin
     r_list = r_cut + skin
     beta = 1.0 / kT
+    monodisperse = _all_equal(diameters)
     lx, ly = box[0], box[1]
     lz = box[2] if three_d else 1.0
     wref = np.empty_like(reference)
@@ -141,7 +142,8 @@ def _run_metropolis_with(
                     for jj in range(counts[ahead]):
                         j = neighbours[ahead, jj]
                         prefetch(x, j)
-                        prefetch(diameters, j)
+                        if not monodisperse:
+                            prefetch(diameters, j)
                 u1, u2, u3, u4 = draws[1, k], draws[2, k], draws[3, k], draws[4, k]
                 i = picks[k]
                 xi, yi = x[i, 0], x[i, 1]
@@ -173,10 +175,11 @@ def _run_metropolis_with(
                     relists += 1
                 if three_d:
                     delta_u = move_energy_change_3d(
-                        i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts
+                        i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts, monodisperse
                     )
                 else:
-                    delta_u = move_energy_change_2d(i, px, py, x, diameters, box, kind, eps, r_cut, neighbours, counts)
+                    delta_u = move_energy_change_2d(i, px, py, x, diameters, box, kind, eps, r_cut, neighbours,
+                                                    counts, monodisperse)
                 # hard particles: delta_u is 0 or inf, so this is "accept iff no overlap"
                 if delta_u <= 0.0 or u1 < np.exp(-beta * delta_u):
                     x[i, 0] = px

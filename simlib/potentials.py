@@ -449,14 +449,15 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
     """
     if x.shape[1] == 3:
         return move_energy_change_3d(
-            i, new[0], new[1], new[2], x, diameters, box, kind, eps, r_cut, neighbours, counts
+            i, new[0], new[1], new[2], x, diameters, box, kind, eps, r_cut, neighbours, counts, False
         )
-    return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts)
+    return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts, False)
 
 
 @njit(inline="always", cache=True)
-def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts):
-    """:func:`move_energy_change` in 2D with the trial position as scalars."""
+def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts, monodisperse):
+    """:func:`move_energy_change` in 2D with the trial position as scalars; with
+    ``monodisperse`` (all diameters equal) the partners' diameters are not read."""
     lx, ly = box[0], box[1]
     hx, hy = 0.5 * lx, 0.5 * ly
     rc2 = r_cut * r_cut
@@ -468,7 +469,7 @@ def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighb
     for jj in range(counts[i]):
         j = neighbours[i, jj]
         xj, yj = x[j, 0], x[j, 1]
-        a_ij = 0.5 * (ai + diameters[j])
+        a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
         dx = min_image(nx - xj, lx, hx)
         dy = min_image(ny - yj, ly, hy)
         r2_new = dx * dx + dy * dy
@@ -489,8 +490,8 @@ def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighb
 
 
 @njit(inline="always", cache=True)
-def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
-    """:func:`move_energy_change` in 3D with the trial position as scalars."""
+def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts, monodisperse):
+    """:func:`move_energy_change` in 3D with the trial position as scalars (see the 2D one)."""
     lx, ly, lz = box[0], box[1], box[2]
     hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
     rc2 = r_cut * r_cut
@@ -502,7 +503,7 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
     for jj in range(counts[i]):
         j = neighbours[i, jj]
         xj, yj, zj = x[j, 0], x[j, 1], x[j, 2]
-        a_ij = 0.5 * (ai + diameters[j])
+        a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
         dx = min_image(nx - xj, lx, hx)
         dy = min_image(ny - yj, ly, hy)
         dz = min_image(nz - zj, lz, hz)

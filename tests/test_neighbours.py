@@ -363,3 +363,29 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     for a, b in zip(*results):
         assert np.array_equal(a, b)
     assert np.abs(results[0][0]).max() > 0.1
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_equal_diameters_give_the_same_trial_energy_change_bits(dim):
+    # Monte Carlo's trial energy change, with and without reading the partners' diameters
+    from simlib.potentials import move_energy_change_2d, move_energy_change_3d
+
+    L, n = (25.0, 400) if dim == 2 else (11.5, 300)
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=4, fixed=edge_points(L, dim))
+    diameters = np.full(n, 0.93)
+    pot = Potential("lj", r_cut=2.5)
+    nl = NeighbourList(2.5, 0.9)
+    nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
+    gen = np.random.default_rng(1)
+    changes = 0
+    for i in range(0, n, 7):
+        new = (x[i] + gen.uniform(-0.15, 0.15, dim)) % L
+        args = (x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts)
+        if dim == 2:
+            fast, general = (move_energy_change_2d(i, new[0], new[1], *args, m) for m in (True, False))
+        else:
+            fast, general = (move_energy_change_3d(i, new[0], new[1], new[2], *args, m) for m in (True, False))
+        assert fast == general
+        changes += fast != 0.0
+    assert changes > 10
