@@ -169,10 +169,7 @@ class Simulation:
         ref = st.list_reference
         if ref is not None and ref.shape == st.positions.shape:
             # rebuild the list exactly as it was when the reference was taken
-            wrapped = ref.copy()
-            st.box.wrap(wrapped, np.zeros(ref.shape, dtype=np.int64))
-            self.nlist.build(wrapped, np.zeros(ref.shape, dtype=np.int64), st.box)
-            self.nlist.reference = ref.copy()
+            self._rebuild_at_reference(ref.copy())
             self.nlist.n_builds = st.list_builds
             if not self.nlist.needs_rebuild(st.positions, st.images, st.box):
                 return
