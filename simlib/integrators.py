@@ -17,7 +17,9 @@ from numba import njit, prange
 
 from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
-from .neighbours import _build_list_half, _build_list_parallel, is_half_list
+from .neighbours import (
+    _build_list_half, _build_list_half_parallel, empty_pair_index, is_half_list, keep_pair_index, pair_index,
+)
 from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
 
@@ -115,9 +117,8 @@ def run_dynamics(
 ):
     """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
-    On entry ``f`` holds the forces at ``x`` and ``neighbours`` is valid for
-    ``reference``: a half list when serial (one thread evaluates each pair once), a
-    full list when ``parallel``. A displacement longer than ``limit`` is shortened to
+    On entry ``f`` holds the forces at ``x`` and ``neighbours`` is a half list valid for
+    ``reference`` (each pair is evaluated once, on one thread or several). A displacement longer than ``limit`` is shortened to
     it (see :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited,
     info, neighbours)``: ``limited`` the number of particle-steps shortened; on
     ``TOO_FAST`` ``info`` is the particle that moved more than ``max_move`` in one step
@@ -131,18 +132,16 @@ def run_dynamics(
     per-particle flags scanned in index order, so the result never depends on the
     number of threads.
     """
-    if np.any(counts) and is_half_list(neighbours, counts) == bool(parallel):
-        raise ValueError(f"run_dynamics: a {'parallel' if parallel else 'serial'} run needs a "
-                         f"{'full' if parallel else 'half'} neighbour list")
+    if not is_half_list(neighbours, counts):
+        raise ValueError("run_dynamics: needs a half neighbour list (a full one would count every pair twice)")
     kernel = _RUN_DYNAMICS[(x.shape[1] == 3, bool(parallel))]
     return kernel(scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin, neighbours, counts,
                   reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit)
 
 
-# Set per specialisation (end of this module): the particle update, list build and force
-# kernels, serial (half list) or parallel (full list), of the dimension.
-MOVE = BUILD = ENERGY_FORCES = NOISE = None
-HALF = False
+# Set per specialisation (end of this module): the particle update, list build, pair index
+# and force kernels, serial or parallel, of the dimension.
+MOVE = BUILD = PAIR_INDEX = ENERGY_FORCES = NOISE = None
 
 
 def _run_dynamics_with(
@@ -166,6 +165,7 @@ def _run_dynamics_with(
     noisy = scheme != VERLET
     words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
     noise = np.zeros((n if noisy else 0, d))
+    upper_start, lower_start, lower, pair_forces = PAIR_INDEX(neighbours, counts, *empty_pair_index(d))
     for s in range(n_steps):
         step = np.uint64(step0 + s)
         if noisy:
@@ -188,8 +188,11 @@ def _run_dynamics_with(
                 neighbours = np.empty((n, int(np.ceil(1.25 * needed))), dtype=np.int32)
                 needed = BUILD(x, box, r_list, neighbours, counts)
             _set_reference(x, images, box, reference)
+            upper_start, lower_start, lower, pair_forces = PAIR_INDEX(neighbours, counts, upper_start,
+                                                                      lower_start, lower, pair_forces)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, HALF)
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, True,
+                                        upper_start, lower_start, lower, pair_forces)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:
@@ -314,9 +317,9 @@ _RUN_DYNAMICS = {
     (three_d, parallel): specialised(
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         MOVE=_move_parallel if parallel else _move_serial,
-        BUILD=_build_list_parallel if parallel else _build_list_half,
+        BUILD=_build_list_half_parallel if parallel else _build_list_half,
+        PAIR_INDEX=pair_index if parallel else keep_pair_index,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
-        HALF=not parallel,
         NOISE=_noise_parallel if parallel else _noise_serial,
     )
     for three_d in (False, True)

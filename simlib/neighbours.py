@@ -41,9 +41,9 @@ class NeighbourList:
         Neighbours stored per particle. Default: estimated from the density with a
         safety factor of 2 (grown automatically on overflow).
     half : bool, default False
-        Store each pair once, in the row of its lower index (``j > i`` only). A serial
-        force loop needs no more (Newton's third law); parallel kernels and Monte
-        Carlo need the full rows. The capacity is a full row's: the row of a
+        Store each pair once, in the row of its lower index (``j > i`` only). Force
+        loops need no more (Newton's third law; on threads with :func:`pair_index`);
+        Monte Carlo needs the full rows. The capacity is a full row's: the row of a
         particle with a low index holds nearly all its neighbours.
 
     Attributes
@@ -152,13 +152,11 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     filled and sorted on numba's threads (each particle writes only its own row);
     serially each pair's distance is checked once and the rows are completed by
     transposition. Both give the same list, so it is the same for any thread count.
-    With ``half`` (serial only) each row keeps only its neighbours above ``i``: the
-    upper part of the full row.
+    With ``half`` each row keeps only its neighbours above ``i``: the upper part of the
+    full row (on threads too, each particle filling its own row).
     """
     if half:
-        if parallel:
-            raise ValueError("neighbour list: a half list is built serially (parallel=False)")
-        return _build_list_half(x, box, r_list, neighbours, counts)
+        return (_build_list_half_parallel if parallel else _build_list_half)(x, box, r_list, neighbours, counts)
     return (_build_list_parallel if parallel else _build_list_serial)(x, box, r_list, neighbours, counts)
 
 
@@ -314,8 +312,9 @@ def _around_cell(cx, cy, cz, m, nx, ny, nz):
 
 def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
     """Fill and sort every row from the 3^d cells around its particle. Particles are
-    taken in cell order, which keeps the positions read by neighbours in cache; the body
-    is written out in the loop (a helper taking arrays costs reference counting)."""
+    taken in cell order, which keeps the positions read by neighbours in cache. The
+    distance check is written out in the loop (a called helper taking arrays costs
+    reference counting); the row sort is inlined."""
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
@@ -339,13 +338,7 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
                     count += 1
         counts[i] = count
         if count <= capacity:
-            for a in range(1, count):
-                value = neighbours[i, a]
-                b = a - 1
-                while b >= 0 and neighbours[i, b] > value:
-                    neighbours[i, b + 1] = neighbours[i, b]
-                    b -= 1
-                neighbours[i, b + 1] = value
+            _insertion_sort_row(neighbours, i, count)
     return _largest(counts)
 
 
@@ -396,18 +389,17 @@ def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, c
     return largest
 
 
-@njit(cache=True)
-def _build_cells_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
+def _cell_rows_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
     """The upper parts of :func:`_cell_rows`'s rows (the neighbours above ``i``, sorted):
-    a half list, each pair's distance checked once. Returns the largest count; rows are
+    a half list, each pair's distance checked once. Each particle writes only its own
+    row, so the loop runs on threads too. Returns the largest count; rows are
     incomplete when it exceeds the capacity."""
     n, d = x.shape
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
     width, nx, ny, nz = _stencil(ncell, d)
     lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
-    largest = 0
-    for mi in range(n):
+    for mi in prange(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if d == 3 else 0.0
@@ -431,17 +423,76 @@ def _build_cells_upper(x, box, r_list, ncell, cell_start, cell_members, cell_ind
                     neighbours[i, count] = j
                 count += r2 < r2_list
         counts[i] = count
-        largest = max(largest, count)
-        if count > capacity:
-            continue
-        for a in range(1, count):
-            value = neighbours[i, a]
-            b = a - 1
-            while b >= 0 and neighbours[i, b] > value:
-                neighbours[i, b + 1] = neighbours[i, b]
-                b -= 1
-            neighbours[i, b + 1] = value
-    return largest
+        if count <= capacity:
+            _insertion_sort_row(neighbours, i, count)
+    return _largest(counts)
+
+
+_build_cells_upper, _build_cells_upper_parallel = serial_and_parallel(_cell_rows_upper)
+
+
+@njit(cache=True)
+def pair_index(neighbours, counts, upper_start, lower_start, lower, pair_forces):
+    """What threads need to sum a half list's pair forces without evaluating a pair twice.
+
+    Pairs are numbered in the list's order (row ``i``'s pairs are
+    ``upper_start[i] ... upper_start[i + 1] - 1``). ``lower[lower_start[i]:
+    lower_start[i + 1]]`` are the numbers of the pairs ``(j, i)`` with ``j < i``, in
+    ascending ``j``: the transpose of the list, so particle ``i`` can gather the forces
+    its lower neighbours' rows computed, in the order a serial loop adds them.
+    ``pair_forces`` is an uninitialised ``(pairs, dim)`` buffer for those forces.
+
+    Takes the arrays of the previous call (or :func:`empty_pair_index`'s) and returns
+    ``(upper_start, lower_start, lower, pair_forces)``: the same arrays when they have
+    room (a list is rebuilt every few steps), new ones with a quarter to spare if not.
+    """
+    n = counts.shape[0]
+    if upper_start.shape[0] != n + 1:
+        upper_start = np.empty(n + 1, dtype=np.int64)
+        lower_start = np.empty(n + 1, dtype=np.int64)
+    upper_start[0] = 0
+    for i in range(n):
+        upper_start[i + 1] = upper_start[i] + counts[i]
+    pairs = upper_start[n]
+    if lower.shape[0] < pairs:
+        room = pairs + pairs // 4 + 1
+        lower = np.empty(room, dtype=np.int64)
+        pair_forces = np.empty((room, pair_forces.shape[1]))
+    # a counting sort by partner, in place: lower_start[j + 1] counts j's lower pairs; after
+    # the prefix sum lower_start[j] is where they start and serves as j's cursor
+    for i in range(n + 1):
+        lower_start[i] = 0
+    for i in range(n):
+        for k in range(counts[i]):
+            lower_start[neighbours[i, k] + 1] += 1
+    for i in range(n):
+        lower_start[i + 1] += lower_start[i]
+    pair = 0
+    for i in range(n):
+        for k in range(counts[i]):
+            j = neighbours[i, k]
+            lower[lower_start[j]] = pair
+            lower_start[j] += 1
+            pair += 1
+    # each cursor has reached the next particle's start: shift them back
+    for i in range(n, 0, -1):
+        lower_start[i] = lower_start[i - 1]
+    lower_start[0] = 0
+    return upper_start, lower_start, lower, pair_forces
+
+
+@njit(cache=True)
+def empty_pair_index(dim):
+    """:func:`pair_index`'s arrays, empty: what a serial loop uses, and what the first
+    call of :func:`pair_index` takes."""
+    return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+            np.empty((0, dim)))
+
+
+@njit(cache=True)
+def keep_pair_index(neighbours, counts, upper_start, lower_start, lower, pair_forces):
+    """A serial loop's :func:`pair_index`: it needs none, so the arrays stay empty."""
+    return upper_start, lower_start, lower, pair_forces
 
 
 # -- single-particle re-listing (Monte Carlo) -------------------------------------------
@@ -632,3 +683,5 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts):
 _build_list_serial = specialised(_build_list_with, "_serial", CELL_ROWS=_build_cells_by_transpose)
 _build_list_parallel = specialised(_build_list_with, "_parallel", CELL_ROWS=_build_cells_parallel)
 _build_list_half = specialised(_build_list_with, "_half", CELL_ROWS=_build_cells_upper, UPPER_ONLY=True)
+_build_list_half_parallel = specialised(_build_list_with, "_half_parallel", CELL_ROWS=_build_cells_upper_parallel,
+                                        UPPER_ONLY=True)

@@ -33,6 +33,7 @@ from numba import njit, prange
 
 from ._kernels import specialised
 from .geometry import box_sides, min_image, separation
+from .neighbours import empty_pair_index, pair_index
 
 SOFT12 = 0
 LJ = 1
@@ -249,35 +250,40 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
 def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, parallel=False,
                        half=False):
     """Energies and forces from a neighbour list with sorted rows: a full list (every pair
-    appears twice), or with ``half`` (serial only) a half list (``j > i`` only).
+    appears twice) or, with ``half``, a half list (``j > i`` only); ``parallel`` (numba's
+    threads) needs a half list.
 
     The force on particle ``i`` is ``F_lower + F_upper``: the pair forces from its
-    neighbours ``j < i`` and from those ``j > i``, each summed in ascending ``j``. This
-    order lets two kernels give the same bits. The serial kernel evaluates each pair
-    once (``j > i``) and applies Newton's third law, as a half list does; the parallel
-    kernel (``prange`` over particles, each writing only its own row) evaluates every
-    pair from both sides. Per-particle energies and virials of the upper pairs are
-    reduced in index order, so every thread count gives the serial result. The result
-    is a deterministic function of the positions alone: it does not depend on when the
-    list was built, nor on whether it is half or full. Returns ``(U, W)`` as
-    :func:`energy_forces_all_pairs`.
+    neighbours ``j < i`` and from those ``j > i``, each summed in ascending ``j``. The
+    serial kernel evaluates each pair once (``j > i``) and applies Newton's third law.
+    The parallel one evaluates each pair once too, on the thread of its row, and stores
+    it; each particle then gathers its lower pairs' forces in ascending ``j``
+    (:func:`simlib.neighbours.pair_index`). Per-particle energies and virials of the
+    upper pairs are reduced in index order, so every thread count gives the serial
+    result. The result is a deterministic function of the positions alone: it does not
+    depend on when the list was built, nor on whether it is half or full. Returns
+    ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
-    if half and parallel:
-        raise ValueError("energy_forces_list: the parallel kernel needs a full list (half=False)")
+    if parallel and not half:
+        raise ValueError("energy_forces_list: the parallel kernel needs a half list (half=True)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half))
+    pairs = empty_pair_index(x.shape[1])
+    if parallel:
+        pairs = pair_index(neighbours, counts, *pairs)
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *pairs)
 
 
 # Set per specialisation (end of this module): the kernel that fills the forces.
 FORCES = None
 
 
-def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half):
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half,
+                        upper_start, lower_start, lower, pair_forces):
     n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
     FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-           _all_equal(diameters))
+           _all_equal(diameters), upper_start, lower_start, lower, pair_forces)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -311,7 +317,7 @@ THREE_D = False
 
 
 def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-                 monodisperse):
+                 monodisperse, upper_start, lower_start, lower, pair_forces):
     # the bodies here are written out, not in a helper taking arrays: a helper's array
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
@@ -359,8 +365,10 @@ def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         w_part[i] = wi
 
 
-def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-                 monodisperse):
+def _forces_pairs(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+                  monodisperse, upper_start, lower_start, lower, pair_forces):
+    # two passes over the particles, each on threads: every row evaluates its pairs once
+    # and stores them; then every particle gathers the pairs of the rows below it
     n, d = x.shape
     three_d = THREE_D
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
@@ -370,42 +378,59 @@ def _forces_full(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces
         xi, yi = x[i, 0], x[i, 1]
         zi = x[i, 2] if three_d else 0.0
         ai = diameters[i]
-        # lower and upper sums apart, to reproduce the half-list kernel's order
-        lower_x = 0.0
-        lower_y = 0.0
-        lower_z = 0.0
         fx = 0.0
         fy = 0.0
         fz = 0.0
         ui = 0.0
         wi = 0.0
+        pair = upper_start[i]
         for jj in range(counts[i]):
             j = neighbours[i, jj]
             dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
                                         lx, ly, lz, hx, hy, hz, three_d)
+            gx = 0.0
+            gy = 0.0
+            gz = 0.0
             if r2 < rc2:
-                # a partner's diameter is a second scattered load per pair: skipped when
-                # all are equal
                 a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
                 u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
-                if j < i:
-                    lower_x += fr * dx
-                    lower_y += fr * dy
-                    lower_z += fr * dz
-                else:
-                    ui += u
-                    wi += fr * r2
-                    fx += fr * dx
-                    fy += fr * dy
-                    fz += fr * dz
-        forces[i, 0] = lower_x + fx
-        forces[i, 1] = lower_y + fy
+                ui += u
+                wi += fr * r2
+                gx = fr * dx
+                gy = fr * dy
+                gz = fr * dz
+                fx += gx
+                fy += gy
+                fz += gz
+            # stored beyond the cut-off too (as zero): x - 0.0 is x, so the gather
+            # needs no test
+            pair_forces[pair, 0] = gx
+            pair_forces[pair, 1] = gy
+            if three_d:
+                pair_forces[pair, 2] = gz
+            pair += 1
+        forces[i, 0] = fx
+        forces[i, 1] = fy
         if three_d:
-            forces[i, 2] = lower_z + fz
+            forces[i, 2] = fz
         u_part[i] = ui
         w_part[i] = wi
-
-
+    for i in prange(n):
+        # minus the partners' pair forces, in ascending partner: the serial kernel's
+        # forces[j] -= f_ij, term for term
+        lower_x = 0.0
+        lower_y = 0.0
+        lower_z = 0.0
+        for q in range(lower_start[i], lower_start[i + 1]):
+            pair = lower[q]
+            lower_x -= pair_forces[pair, 0]
+            lower_y -= pair_forces[pair, 1]
+            if three_d:
+                lower_z -= pair_forces[pair, 2]
+        forces[i, 0] = lower_x + forces[i, 0]
+        forces[i, 1] = lower_y + forces[i, 1]
+        if three_d:
+            forces[i, 2] = lower_z + forces[i, 2]
 
 
 @njit(cache=True)
@@ -532,14 +557,14 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
 # numba's threads); each compiles only when first used.
 _forces_half_2d = specialised(_forces_half, "_2d", THREE_D=False)
 _forces_half_3d = specialised(_forces_half, "_3d", THREE_D=True)
-_forces_full_2d = specialised(_forces_full, "_2d", parallel=True, THREE_D=False)
-_forces_full_3d = specialised(_forces_full, "_3d", parallel=True, THREE_D=True)
+_forces_pairs_2d = specialised(_forces_pairs, "_2d", parallel=True, THREE_D=False)
+_forces_pairs_3d = specialised(_forces_pairs, "_3d", parallel=True, THREE_D=True)
 # keyed by (three_d, parallel)
 _ENERGY_FORCES = {
     (three_d, parallel): specialised(
         _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         FORCES={(False, False): _forces_half_2d, (True, False): _forces_half_3d,
-                (False, True): _forces_full_2d, (True, True): _forces_full_3d}[(three_d, parallel)],
+                (False, True): _forces_pairs_2d, (True, True): _forces_pairs_3d}[(three_d, parallel)],
     )
     for three_d in (False, True)
     for parallel in (False, True)

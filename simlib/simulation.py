@@ -116,9 +116,9 @@ class Simulation:
             self._check_move_size(method.move_size)
         if not resume:
             state.begin_stage(method.dt)
-        # one thread evaluates each pair once from a half list; threads and Monte Carlo
-        # need full rows (the list is rebuilt if the thread count changes, see _kernel)
-        self.nlist = NeighbourList(r_int, self.skin, half=not self.is_mc and not _parallel())
+        # dynamics evaluates each pair once from a half list (on any number of threads);
+        # Monte Carlo needs full rows
+        self.nlist = NeighbourList(r_int, self.skin, half=not self.is_mc)
         self.forces = np.zeros_like(state.positions)
         self._setup_list()
         self._energy, self._virial = self._compute_forces()
@@ -182,7 +182,7 @@ class Simulation:
         pot = self.potential
         return energy_forces_list(
             st.positions, st.diameters, st.box.lengths, pot.code, pot.epsilon, pot.r_cut,
-            self.nlist.neighbours, self.nlist.counts, self.forces, _parallel() and not self.nlist.half,
+            self.nlist.neighbours, self.nlist.counts, self.forces, _parallel() and self.nlist.half,
             self.nlist.half,
         )
 
@@ -311,19 +311,11 @@ class Simulation:
                 self._mc_range(), self.skin, nl.neighbours, nl.counts, nl.reference,
                 np.uint64(st.seed), st.step, n_steps, m.move_size, m.kT,
             )
-        parallel = _parallel()
-        if nl.half == parallel:
-            # the thread count changed since the list was built: rebuild it (from its
-            # reference, so the list is the one a build then would have given) as the
-            # kernels now need; forces never depend on the list
-            nl.half = not parallel
-            nl.capacity = None
-            self._rebuild_at_reference(nl.reference.copy())
         result = run_dynamics(
             m.code, st.positions, st.images, st.velocities, self.forces, st.diameters,
             st.box.lengths, pot.code, pot.epsilon, pot.r_cut, self.skin, nl.neighbours,
             nl.counts, nl.reference, np.uint64(st.seed), st.step, n_steps, m.dt, m.kT,
-            m.friction, st.mass, self.max_move, np.inf if m.limit is None else m.limit, parallel,
+            m.friction, st.mass, self.max_move, np.inf if m.limit is None else m.limit, _parallel(),
         )
         nl.neighbours = result[-1]  # wider if a build in the run needed more room
         nl.capacity = nl.neighbours.shape[1]

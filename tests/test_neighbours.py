@@ -241,10 +241,21 @@ def test_serial_transposed_build_equals_parallel_row_build_at_every_capacity(dim
             assert np.array_equal(nb[i, : c_serial[i]], big[i, : c_rows[i]])
 
 
+@pytest.fixture
+def two_threads():
+    """numba on two threads (if it started with two) for the test, one after it."""
+    import numba
+
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    yield
+    numba.set_num_threads(1)
+
+
 @pytest.mark.parametrize("kind, dim", [("lj", 2), ("soft12", 2), ("lj_smooth", 3), ("lj", 3)])
-def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim):
-    # one thread evaluates each pair once (Newton's third law), several threads evaluate
-    # every pair from both sides; the summation order makes them the same bits
+def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim, two_threads):
+    # a full list sums both sides of each pair in a row; a half list evaluates each pair
+    # once (Newton's third law), and threads store each pair's force and gather it for
+    # the partner: the summation order makes all three the same bits
     L = 25.0 if dim == 2 else 11.5
     n = 400 if dim == 2 else 300
     box = Box.cube(L, dim)
@@ -252,14 +263,17 @@ def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim):
     diameters = polydisperse_diameters(n, 0.15, seed=2)
     diameters[: len(edge_points(L, dim))] = 1.0
     pot = Potential(kind, r_cut=2.5)
-    nl = NeighbourList(2.5, 0.4)
-    nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
-    args = (x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts)
-    f_half, f_full = np.full_like(x, np.nan), np.full_like(x, np.nan)
-    uw_half = energy_forces_list(*args, f_half, False)
-    uw_full = energy_forces_list(*args, f_full, True)
-    assert uw_half == uw_full and np.array_equal(f_half, f_full)
-    assert np.abs(f_half).max() > 0.1
+    results = []
+    for half, parallel in ((False, False), (True, False), (True, True)):
+        nl = NeighbourList(2.5, 0.4, half=half)
+        nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
+        f = np.full_like(x, np.nan)
+        uw = energy_forces_list(x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours,
+                                nl.counts, f, parallel, half)
+        results.append((uw, f))
+    for uw, f in results[1:]:
+        assert uw == results[0][0] and np.array_equal(f, results[0][1])
+    assert np.abs(results[0][1]).max() > 0.1
 
 
 @pytest.mark.parametrize("dim, L, n", [(2, 25.0, 400), (3, 11.5, 300), (2, 8.0, 40)])
@@ -286,28 +300,62 @@ def test_half_build_is_the_upper_part_of_the_full_rows_at_every_capacity(dim, L,
         assert np.array_equal(nb[i, : counts[i]], upper[i])
 
 
-def test_half_list_is_built_serially_and_summed_serially():
+@pytest.mark.parametrize("dim, L, n", [(2, 25.0, 400), (3, 11.5, 300)])
+@pytest.mark.parametrize("spare", [-1, 0, 1])
+def test_half_build_on_threads_equals_the_serial_one_at_every_capacity(dim, L, n, spare, two_threads):
+    box = Box.cube(L, dim)
+    x = random_fill(n, L, dim, seed=12, fixed=edge_points(L, dim))
+    big, c_serial = np.zeros((n, 300), np.int32), np.zeros(n, np.int32)
+    needed = build_list(x, box.lengths, 2.9, big, c_serial, half=True)
+    capacity = needed + spare
+    nb, counts = np.zeros((n, capacity), np.int32), np.zeros(n, np.int32)
+    assert build_list(x, box.lengths, 2.9, nb, counts, True, half=True) == needed
+    assert np.array_equal(counts, c_serial)
+    if spare >= 0:
+        for i in range(n):
+            assert np.array_equal(nb[i, : counts[i]], big[i, : counts[i]])
+
+
+def test_pair_index_is_the_transpose_of_the_half_list():
+    from simlib.neighbours import empty_pair_index, pair_index
+
+    x = random_fill(300, 22.0, 2, seed=8, fixed=edge_points(22.0, 2))
+    nl = NeighbourList(2.5, 0.4, half=True)
+    nl.build(x, np.zeros(x.shape, dtype=np.int64), Box.cube(22.0, 2))
+    first = pair_index(nl.neighbours, nl.counts, *empty_pair_index(2))
+    pairs = [(i, j) for i in range(300) for j in nl.neighbours[i, : nl.counts[i]]]
+    assert first[2].shape[0] >= len(pairs) and first[3].shape[0] >= len(pairs)
+    # a second call with the same list reuses the arrays: they have room
+    upper_start, lower_start, lower, pair_forces = pair_index(nl.neighbours, nl.counts, *first)
+    assert all(a is b for a, b in zip(first, (upper_start, lower_start, lower, pair_forces)))
+    assert upper_start[-1] == len(pairs) and pair_forces.shape[1] == 2
+    for i in range(300):
+        own = pairs[upper_start[i]:upper_start[i + 1]]
+        assert own == [(i, j) for j in nl.neighbours[i, : nl.counts[i]]]
+        gathered = [pairs[p] for p in lower[lower_start[i]:lower_start[i + 1]]]
+        assert gathered == sorted((j, i) for j, k in pairs if k == i)
+
+
+def test_threads_sum_a_half_list_only():
     x = random_fill(50, 10.0, 2, seed=1)
     nb, counts = np.zeros((50, 40), np.int32), np.zeros(50, np.int32)
-    with pytest.raises(ValueError, match="half list is built serially"):
-        build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts, True, half=True)
-    build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts, half=True)
+    build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts)
     pot = Potential("lj", r_cut=2.5)
-    with pytest.raises(ValueError, match="needs a full list"):
+    with pytest.raises(ValueError, match="needs a half list"):
         energy_forces_list(x, np.ones(50), np.array([10.0, 10.0]), pot.code, pot.epsilon, pot.r_cut, nb, counts,
-                           np.zeros_like(x), True, True)
+                           np.zeros_like(x), True, False)
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_run_dynamics_refuses_the_wrong_kind_of_list(parallel):
-    # a serial run sums each pair once from a half list; given a full list it would count
-    # every pair twice, so it refuses (and a parallel run refuses a half list)
+def test_run_dynamics_refuses_a_full_list(parallel):
+    # dynamics sums each pair once from a half list; given a full list it would count
+    # every pair twice, so it refuses
     state = simlib.initial_state(100, Box.cube(14.0, 2), seed=3, kT=1.0)
-    nl = NeighbourList(2.5, 0.4, half=parallel)
+    nl = NeighbourList(2.5, 0.4)
     nl.build(state.positions, state.images, state.box)
     pot = Potential("lj", r_cut=2.5)
     f = np.zeros_like(state.positions)
-    with pytest.raises(ValueError, match="needs a (half|full) neighbour list"):
+    with pytest.raises(ValueError, match="needs a half neighbour list"):
         simlib.integrators.run_dynamics(
             0, state.positions, state.images, state.velocities, f, state.diameters, state.box.lengths,
             pot.code, pot.epsilon, pot.r_cut, 0.4, nl.neighbours, nl.counts, nl.reference, np.uint64(1), 0, 10,
@@ -344,21 +392,25 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     # the kernels do not read a partner's diameter when all are equal: the general
     # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
     # off shows
-    from simlib.potentials import _forces_full_2d, _forces_half_2d, _forces_half_3d
+    from simlib.neighbours import empty_pair_index, pair_index
+    from simlib.potentials import _forces_half_2d, _forces_half_3d, _forces_pairs_2d
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
     box = Box.cube(L, dim)
     x = random_fill(n, L, dim, seed=3, fixed=edge_points(L, dim))
     diameters = np.full(n, 1.07)
     pot = Potential("lj", r_cut=2.5)
-    nl = NeighbourList(2.5, 0.4, half=not parallel)
+    nl = NeighbourList(2.5, 0.4, half=True)
     nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
-    kernel = {(2, False): _forces_half_2d, (2, True): _forces_full_2d, (3, False): _forces_half_3d}[(dim, parallel)]
+    kernel = {(2, False): _forces_half_2d, (2, True): _forces_pairs_2d, (3, False): _forces_half_3d}[(dim, parallel)]
+    pairs = empty_pair_index(dim)
+    if parallel:
+        pairs = pair_index(nl.neighbours, nl.counts, *pairs)
     results = []
     for monodisperse in (True, False):
         f, u, w = np.zeros_like(x), np.zeros(n), np.zeros(n)
         kernel(x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts, f, u, w,
-               nl.half, monodisperse)
+               nl.half, monodisperse, *pairs)
         results.append((f, u, w))
     for a, b in zip(*results):
         assert np.array_equal(a, b)

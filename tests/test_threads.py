@@ -1,9 +1,10 @@
 """Thread count changes speed only: 1, 2 and 4 numba threads give the same bits (dynamics,
 Monte Carlo and checkerboard Monte Carlo).
 
-The kernels run their particle loops with numba ``prange``; each particle sums its own
-forces from the full list, per-particle energies and virials are reduced in index order
-and blow-up / rebuild decisions come from per-particle flags. These tests run the same
+The kernels run their particle loops with numba ``prange``; each pair's force is
+evaluated once by its row's thread and each particle gathers its lower pairs in
+ascending order, per-particle energies and virials are reduced in index order and
+blow-up / rebuild decisions come from per-particle flags. These tests run the same
 simulations with different thread counts in one subprocess (so that four threads exist
 even on a two-core machine) and compare hashes of every state array.
 """
@@ -57,8 +58,8 @@ def runs():
     sim = simlib.Simulation(hard, simlib.Potential("hard"), simlib.Metropolis(kT=1.0, move_size=0.3, checkerboard=True))
     sim.run(5)
     out["mc-checkerboard-hard-2d"] = digest(sim)
-    # the thread count changed mid-run: the list is rebuilt as the kernels need (half for
-    # one thread, full for several) and the run goes on as if nothing had changed
+    # the thread count changed mid-run: the same half list serves both kernels and the run
+    # goes on as if nothing had changed
     s = simlib.initial_state(900, simlib.Box.cube(37.5, 2), seed=2, polydispersity=0.05)
     sim = simlib.Simulation(s, lj, simlib.Langevin(kT=2.0, dt=0.01))
     threads = numba.get_num_threads()
