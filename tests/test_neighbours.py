@@ -243,12 +243,14 @@ def test_serial_transposed_build_equals_parallel_row_build_at_every_capacity(dim
 
 @pytest.fixture
 def two_threads():
-    """numba on two threads (if it started with two) for the test, one after it."""
+    """numba on two threads (if it started with two) for the test; the count is restored
+    after it."""
     import numba
 
+    before = numba.get_num_threads()
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
     yield
-    numba.set_num_threads(1)
+    numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("kind, dim", [("lj", 2), ("soft12", 2), ("lj_smooth", 3), ("lj", 3)])
