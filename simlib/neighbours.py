@@ -120,6 +120,8 @@ class NeighbourList:
 def is_half_list(neighbours, counts):
     """Whether a list with ascending rows is a half list (no row lists an index below
     its own). A list without pairs counts as both."""
+    if neighbours.shape[1] == 0:
+        return True
     first = neighbours[:, 0][counts > 0]
     return not np.any(first < np.flatnonzero(counts > 0))
 

@@ -33,7 +33,7 @@ from numba import njit, prange
 
 from ._kernels import specialised
 from .geometry import box_sides, min_image, separation
-from .neighbours import empty_pair_index, pair_index
+from .neighbours import empty_pair_index, is_half_list, pair_index
 
 SOFT12 = 0
 LJ = 1
@@ -266,6 +266,8 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     """
     if parallel and not half:
         raise ValueError("energy_forces_list: the parallel kernel needs a half list (half=True)")
+    if half and not is_half_list(neighbours, counts):
+        raise ValueError("energy_forces_list: half=True, but the list is full (every pair would count twice)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
     pairs = empty_pair_index(x.shape[1])
     if parallel:

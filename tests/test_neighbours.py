@@ -326,7 +326,9 @@ def test_pair_index_is_the_transpose_of_the_half_list():
     nl.build(x, np.zeros(x.shape, dtype=np.int64), Box.cube(22.0, 2))
     first = pair_index(nl.neighbours, nl.counts, *empty_pair_index(2))
     pairs = [(i, j) for i in range(300) for j in nl.neighbours[i, : nl.counts[i]]]
-    assert first[2].shape[0] >= len(pairs) and first[3].shape[0] >= len(pairs)
+    # d + 1 numbers per pair (force and index), with a quarter to spare
+    assert first[3].shape == first[2].shape + (2,)
+    assert len(pairs) <= first[2].shape[0] <= 1.25 * len(pairs) + 1
     # a second call with the same list reuses the arrays: they have room
     upper_start, lower_start, lower, pair_forces = pair_index(nl.neighbours, nl.counts, *first)
     assert all(a is b for a, b in zip(first, (upper_start, lower_start, lower, pair_forces)))
@@ -338,14 +340,17 @@ def test_pair_index_is_the_transpose_of_the_half_list():
         assert gathered == sorted((j, i) for j, k in pairs if k == i)
 
 
-def test_threads_sum_a_half_list_only():
+def test_threads_sum_a_half_list_only_and_a_full_list_is_never_taken_for_half():
     x = random_fill(50, 10.0, 2, seed=1)
     nb, counts = np.zeros((50, 40), np.int32), np.zeros(50, np.int32)
     build_list(x, np.array([10.0, 10.0]), 2.9, nb, counts)
     pot = Potential("lj", r_cut=2.5)
+    args = (x, np.ones(50), np.array([10.0, 10.0]), pot.code, pot.epsilon, pot.r_cut, nb, counts, np.zeros_like(x))
     with pytest.raises(ValueError, match="needs a half list"):
-        energy_forces_list(x, np.ones(50), np.array([10.0, 10.0]), pot.code, pot.epsilon, pot.r_cut, nb, counts,
-                           np.zeros_like(x), True, False)
+        energy_forces_list(*args, True, False)
+    for parallel in (False, True):
+        with pytest.raises(ValueError, match="the list is full"):
+            energy_forces_list(*args, parallel, True)
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -362,6 +367,21 @@ def test_run_dynamics_refuses_a_full_list(parallel):
             0, state.positions, state.images, state.velocities, f, state.diameters, state.box.lengths,
             pot.code, pot.epsilon, pot.r_cut, 0.4, nl.neighbours, nl.counts, nl.reference, np.uint64(1), 0, 10,
             0.01, 1.0, 1.0, 1.0, 0.5, parallel=parallel)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_run_dynamics_takes_a_table_without_columns(parallel):
+    # two particles out of range: a list of capacity 0 holds every pair there is (none)
+    state = simlib.initial_state(2, Box.cube(20.0, 2), seed=1, kT=1.0)
+    nl = NeighbourList(2.5, 0.4, capacity=0, half=True)
+    nl.build(state.positions, state.images, state.box)
+    pot = Potential("lj", r_cut=2.5)
+    f = np.zeros_like(state.positions)
+    status = simlib.integrators.run_dynamics(
+        0, state.positions, state.images, state.velocities, f, state.diameters, state.box.lengths,
+        pot.code, pot.epsilon, pot.r_cut, 0.4, nl.neighbours, nl.counts, nl.reference, np.uint64(1), 0, 10,
+        0.01, 1.0, 1.0, 1.0, 0.5, parallel=parallel)[0]
+    assert status == simlib.integrators.OK
 
 
 def test_a_list_grown_inside_a_run_gives_the_same_bits_as_a_roomy_one():
