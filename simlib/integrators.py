@@ -118,8 +118,8 @@ def run_dynamics(
     """Advance ``n_steps`` steps in place (on numba's threads if ``parallel``).
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is a half list valid for
-    ``reference`` (each pair is evaluated once, on one thread or several). A displacement longer than ``limit`` is shortened to
-    it (see :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited,
+    ``reference`` (each pair is evaluated once, on one thread or several). A
+    displacement longer than ``limit`` is shortened to it (see :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited,
     info, neighbours)``: ``limited`` the number of particle-steps shortened; on
     ``TOO_FAST`` ``info`` is the particle that moved more than ``max_move`` in one step
     (the lowest index if several did), on ``NON_FINITE`` -1; ``neighbours`` the list's
