@@ -119,8 +119,9 @@ def run_dynamics(
 
     On entry ``f`` holds the forces at ``x`` and ``neighbours`` is a half list valid for
     ``reference`` (each pair is evaluated once, on one thread or several). A
-    displacement longer than ``limit`` is shortened to it (see :class:`Langevin`). Returns ``(status, steps_done, U, W, builds, limited,
-    info, neighbours)``: ``limited`` the number of particle-steps shortened; on
+    displacement longer than ``limit`` is shortened to it (see :class:`Langevin`).
+    Returns ``(status, steps_done, U, W, builds, limited, info, neighbours)``:
+    ``limited`` the number of particle-steps shortened; on
     ``TOO_FAST`` ``info`` is the particle that moved more than ``max_move`` in one step
     (the lowest index if several did), on ``NON_FINITE`` -1; ``neighbours`` the list's
     table, a new, wider one if a build needed more room than the old one had (the run
