@@ -12,13 +12,14 @@ Langevin equation (course, zeta = friction, m = mass):
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
 from .neighbours import (
-    _build_list_half, _build_list_half_parallel, empty_pair_index, is_half_list, keep_pair_index, pair_index,
+    _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, one_chunk,
 )
 from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
@@ -137,17 +138,18 @@ def run_dynamics(
         raise ValueError("run_dynamics: needs a half neighbour list (a full one would count every pair twice)")
     kernel = _RUN_DYNAMICS[(x.shape[1] == 3, bool(parallel))]
     return kernel(scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin, neighbours, counts,
-                  reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit)
+                  reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit,
+                  numba.get_num_threads() if parallel else 1)
 
 
-# Set per specialisation (end of this module): the particle update, list build, pair index
+# Set per specialisation (end of this module): the particle update, list build, chunk index
 # and force kernels, serial or parallel, of the dimension.
-MOVE = BUILD = PAIR_INDEX = ENERGY_FORCES = NOISE = None
+MOVE = BUILD = CHUNK_INDEX = ENERGY_FORCES = NOISE = None
 
 
 def _run_dynamics_with(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
-    neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit,
+    neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit, threads,
 ):
     n, d = x.shape
     half_skin2 = 0.25 * skin * skin
@@ -166,7 +168,7 @@ def _run_dynamics_with(
     noisy = scheme != VERLET
     words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
     noise = np.zeros((n if noisy else 0, d))
-    upper_start, lower_start, lower, pair_forces = PAIR_INDEX(neighbours, counts, *empty_pair_index(d))
+    chunks = CHUNK_INDEX(neighbours, counts, threads, *empty_chunk_index(d))
     for s in range(n_steps):
         step = np.uint64(step0 + s)
         if noisy:
@@ -189,11 +191,10 @@ def _run_dynamics_with(
                 neighbours = np.empty((n, int(np.ceil(1.25 * needed))), dtype=np.int32)
                 needed = BUILD(x, box, r_list, neighbours, counts)
             _set_reference(x, images, box, reference)
-            upper_start, lower_start, lower, pair_forces = PAIR_INDEX(neighbours, counts, upper_start,
-                                                                      lower_start, lower, pair_forces)
+            chunks = CHUNK_INDEX(neighbours, counts, threads, *chunks)
             builds += 1
         u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, True,
-                                        upper_start, lower_start, lower, pair_forces)
+                                        *chunks)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:
@@ -319,7 +320,7 @@ _RUN_DYNAMICS = {
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         MOVE=_move_parallel if parallel else _move_serial,
         BUILD=_build_list_half_parallel if parallel else _build_list_half,
-        PAIR_INDEX=pair_index if parallel else keep_pair_index,
+        CHUNK_INDEX=chunk_index if parallel else one_chunk,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
         NOISE=_noise_parallel if parallel else _noise_serial,
     )

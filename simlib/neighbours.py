@@ -42,7 +42,7 @@ class NeighbourList:
         safety factor of 2 (grown automatically on overflow).
     half : bool, default False
         Store each pair once, in the row of its lower index (``j > i`` only). Force
-        loops need no more (Newton's third law; on threads with :func:`pair_index`);
+        loops need no more (Newton's third law; on threads with :func:`chunk_index`);
         Monte Carlo needs the full rows. The capacity is a full row's: the row of a
         particle with a low index holds nearly all its neighbours.
 
@@ -434,67 +434,113 @@ _build_cells_upper, _build_cells_upper_parallel = serial_and_parallel(_cell_rows
 
 
 @njit(cache=True)
-def pair_index(neighbours, counts, upper_start, lower_start, lower, pair_forces):
-    """What threads need to sum a half list's pair forces without evaluating a pair twice.
+def chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
+    """What threads need to sum a half list's pair forces, each pair evaluated once, with
+    the serial loop's bits.
 
-    Pairs are numbered in the list's order (row ``i``'s pairs are
-    ``upper_start[i] ... upper_start[i + 1] - 1``). ``lower[lower_start[i]:
-    lower_start[i + 1]]`` are the numbers of the pairs ``(j, i)`` with ``j < i``, in
-    ascending ``j``: the transpose of the list, so particle ``i`` can gather the forces
-    its lower neighbours' rows computed, in the order a serial loop adds them.
-    ``pair_forces`` is an uninitialised ``(pairs, dim)`` buffer for those forces.
+    The particles are cut into ``chunks`` contiguous chunks (``chunk_start``), one per
+    thread. A thread runs the serial loop (Newton's third law) over its chunk, except for the
+    pairs whose upper partner lies in a later chunk: the *crossings*, ``crossing[p] =
+    (i, j)`` in list order. Their forces are evaluated first, into ``crossing_forces``,
+    and each chunk starts its particles from them: ``gather[gather_start[c]:
+    gather_start[c + 1]]`` are the crossings into chunk ``c``, in ascending ``i`` for each
+    partner. A particle so receives its lower pairs' forces in ascending ``i``, as in the
+    serial loop. Particles near in space are near in index (the lattice start, the cell
+    order), so crossings are few.
 
-    Takes the arrays of the previous call (or :func:`empty_pair_index`'s) and returns
-    ``(upper_start, lower_start, lower, pair_forces)``: the same arrays when they have
-    room (a list is rebuilt every few steps), new ones with a quarter to spare if not.
+    Takes the arrays of the previous call (or :func:`empty_chunk_index`'s) and returns
+    ``(chunk_start, gather_start, crossing, gather, crossing_forces)``: the same arrays
+    when they have room (a list is rebuilt every few steps), new ones with a quarter to
+    spare if not. Any number of chunks gives the serial bits.
     """
     n = counts.shape[0]
-    if upper_start.shape[0] != n + 1:
-        upper_start = np.empty(n + 1, dtype=np.int64)
-        lower_start = np.empty(n + 1, dtype=np.int64)
-    upper_start[0] = 0
-    for i in range(n):
-        upper_start[i + 1] = upper_start[i] + counts[i]
-    pairs = upper_start[n]
-    if lower.shape[0] < pairs:
-        room = pairs + pairs // 4 + 1
-        lower = np.empty(room, dtype=np.int64)
-        pair_forces = np.empty((room, pair_forces.shape[1]))
-    # a counting sort by partner, in place: lower_start[j + 1] counts j's lower pairs; after
-    # the prefix sum lower_start[j] is where they start and serves as j's cursor
-    for i in range(n + 1):
-        lower_start[i] = 0
-    for i in range(n):
-        for k in range(counts[i]):
-            lower_start[neighbours[i, k] + 1] += 1
-    for i in range(n):
-        lower_start[i + 1] += lower_start[i]
-    pair = 0
-    for i in range(n):
-        for k in range(counts[i]):
-            j = neighbours[i, k]
-            lower[lower_start[j]] = pair
-            lower_start[j] += 1
-            pair += 1
-    # each cursor has reached the next particle's start: shift them back
-    for i in range(n, 0, -1):
-        lower_start[i] = lower_start[i - 1]
-    lower_start[0] = 0
-    return upper_start, lower_start, lower, pair_forces
+    chunks = max(1, min(n, chunks))
+    if chunk_start.shape[0] != chunks + 1:
+        chunk_start = np.empty(chunks + 1, dtype=np.int64)
+        gather_start = np.empty(chunks + 1, dtype=np.int64)
+    for c in range(chunks + 1):
+        chunk_start[c] = (c * n) // chunks
+    # crossings per chunk of rows (in parallel below), then where each chunk's go
+    found = np.zeros(chunks + 1, dtype=np.int64)
+    _count_crossings(neighbours, counts, chunk_start, found)
+    for c in range(chunks):
+        found[c + 1] += found[c]
+    total = found[chunks]
+    if crossing.shape[0] < total:
+        room = total + total // 4 + 1
+        crossing = np.empty((room, 2), dtype=np.int64)
+        gather = np.empty(room, dtype=np.int64)
+        crossing_forces = np.empty((room, crossing_forces.shape[1]))
+    _list_crossings(neighbours, counts, chunk_start, found, crossing)
+    # a stable counting sort by the partner's chunk keeps each partner's crossings in
+    # ascending i
+    for c in range(chunks + 1):
+        gather_start[c] = 0
+    for p in range(total):
+        gather_start[_chunk_of(crossing[p, 1], chunk_start) + 1] += 1
+    for c in range(chunks):
+        gather_start[c + 1] += gather_start[c]
+    fill = gather_start[:-1].copy()
+    for p in range(total):
+        c = _chunk_of(crossing[p, 1], chunk_start)
+        gather[fill[c]] = p
+        fill[c] += 1
+    return chunk_start, gather_start, crossing, gather, crossing_forces
+
+
+@njit(inline="always", cache=True)
+def _chunk_of(j, chunk_start):
+    return np.searchsorted(chunk_start, j, side="right") - 1
+
+
+@njit(inline="always", cache=True)
+def _first_crossing(neighbours, i, count, end):
+    """Position in the sorted row ``i`` of its first neighbour at or above ``end``."""
+    k = count
+    while k > 0 and neighbours[i, k - 1] >= end:
+        k -= 1
+    return k
+
+
+@njit(parallel=True, cache=True)
+def _count_crossings(neighbours, counts, chunk_start, found):
+    for c in prange(chunk_start.shape[0] - 1):
+        end = chunk_start[c + 1]
+        tally = 0
+        for i in range(chunk_start[c], end):
+            tally += counts[i] - _first_crossing(neighbours, i, counts[i], end)
+        found[c + 1] = tally
+
+
+@njit(parallel=True, cache=True)
+def _list_crossings(neighbours, counts, chunk_start, found, crossing):
+    for c in prange(chunk_start.shape[0] - 1):
+        end = chunk_start[c + 1]
+        p = found[c]
+        for i in range(chunk_start[c], end):
+            for k in range(_first_crossing(neighbours, i, counts[i], end), counts[i]):
+                crossing[p, 0] = i
+                crossing[p, 1] = neighbours[i, k]
+                p += 1
 
 
 @njit(cache=True)
-def empty_pair_index(dim):
-    """:func:`pair_index`'s arrays, empty: what a serial loop uses, and what the first
-    call of :func:`pair_index` takes."""
-    return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-            np.empty((0, dim)))
+def empty_chunk_index(dim):
+    """:func:`chunk_index`'s arrays, empty: what a serial loop uses, and what the first
+    call of :func:`chunk_index` takes."""
+    return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64),
+            np.zeros(0, dtype=np.int64), np.empty((0, dim)))
 
 
 @njit(cache=True)
-def keep_pair_index(neighbours, counts, upper_start, lower_start, lower, pair_forces):
-    """A serial loop's :func:`pair_index`: it needs none, so the arrays stay empty."""
-    return upper_start, lower_start, lower, pair_forces
+def one_chunk(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
+    """:func:`chunk_index` of the serial loop: one chunk of all particles, no crossings
+    (``chunks`` is not read)."""
+    n = counts.shape[0]
+    if chunk_start.shape[0] != 2 or chunk_start[1] != n:
+        chunk_start = np.array([0, n], dtype=np.int64)
+        gather_start = np.zeros(2, dtype=np.int64)
+    return chunk_start, gather_start, crossing, gather, crossing_forces
 
 
 # -- single-particle re-listing (Monte Carlo) -------------------------------------------

@@ -28,12 +28,13 @@ Kinds
 from dataclasses import dataclass
 from math import comb
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from ._kernels import specialised
 from .geometry import box_sides, min_image, separation
-from .neighbours import empty_pair_index, is_half_list, pair_index
+from .neighbours import chunk_index, empty_chunk_index, is_half_list, one_chunk
 
 SOFT12 = 0
 LJ = 1
@@ -256,11 +257,11 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     The force on particle ``i`` is ``F_lower + F_upper``: the pair forces from its
     neighbours ``j < i`` and from those ``j > i``, each summed in ascending ``j``. The
     serial kernel evaluates each pair once (``j > i``) and applies Newton's third law.
-    The parallel one evaluates each pair once too, on the thread of its row, and stores
-    it; each particle then gathers its lower pairs' forces in ascending ``j``
-    (:func:`simlib.neighbours.pair_index`). Per-particle energies and virials of the
-    upper pairs are reduced in index order, so every thread count gives the serial
-    result. The result is a deterministic function of the positions alone: it does not
+    The parallel one runs the serial loop on each thread's chunk of particles; a pair
+    whose partner lies in a later chunk is evaluated first and starts the partner's
+    force, in ascending ``i`` (:func:`simlib.neighbours.chunk_index`). Per-particle
+    energies and virials of the upper pairs are reduced in index order, so every thread
+    count gives the serial result. The result is a deterministic function of the positions alone: it does not
     depend on when the list was built, nor on whether it is half or full. Returns
     ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
@@ -269,10 +270,9 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     if half and not is_half_list(neighbours, counts):
         raise ValueError("energy_forces_list: half=True, but the list is full (every pair would count twice)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    pairs = empty_pair_index(x.shape[1])
-    if parallel:
-        pairs = pair_index(neighbours, counts, *pairs)
-    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *pairs)
+    chunks = (chunk_index if parallel else one_chunk)(neighbours, counts, numba.get_num_threads(),
+                                                      *empty_chunk_index(x.shape[1]))
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *chunks)
 
 
 # Set per specialisation (end of this module): the kernel that fills the forces.
@@ -280,12 +280,12 @@ FORCES = None
 
 
 def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half,
-                        upper_start, lower_start, lower, pair_forces):
+                        chunk_start, gather_start, crossing, gather, crossing_forces):
     n = x.shape[0]
     u_part = np.empty(n)
     w_part = np.empty(n)
     FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-           _all_equal(diameters), upper_start, lower_start, lower, pair_forces)
+           _all_equal(diameters), chunk_start, gather_start, crossing, gather, crossing_forces)
     u_total = 0.0
     virial = 0.0
     for i in range(n):
@@ -314,125 +314,99 @@ def first_above(neighbours, i, count):
     return below
 
 
-# Set per specialisation (see the end of this module): whether the kernel is the 3D one.
+# Set per specialisation (see the end of this module): whether the kernel is the 3D one,
+# and whether it runs chunks on threads.
 THREE_D = False
+CHUNKED = False
 
 
-def _forces_half(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-                 monodisperse, upper_start, lower_start, lower, pair_forces):
-    # the bodies here are written out, not in a helper taking arrays: a helper's array
+def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+                   monodisperse, chunk_start, gather_start, crossing, gather, crossing_forces):
+    # each chunk of particles (one per thread; one in all for the serial kernel) runs the
+    # loop of Newton's third law; the pairs whose partner lies in a later chunk
+    # (crossings, see chunk_index) are evaluated first and start their partners' forces.
+    # The bodies are written out, not in a helper taking arrays: a helper's array
     # arguments cost reference counting (atomic increments) on every particle
     n, d = x.shape
     three_d = THREE_D
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     rc2 = r_cut * r_cut
     coefficients = power_law_coefficients(kind, eps, r_cut)
-    for i in range(n):
-        for k in range(d):
-            forces[i, k] = 0.0
-    for i in range(n):
-        xi, yi = x[i, 0], x[i, 1]
-        zi = x[i, 2] if three_d else 0.0
-        ai = diameters[i]
-        fx = 0.0
-        fy = 0.0
-        fz = 0.0
-        ui = 0.0
-        wi = 0.0
-        count = counts[i]
-        for jj in range(0 if half else first_above(neighbours, i, count), count):
-            j = neighbours[i, jj]
-            dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
-                                        lx, ly, lz, hx, hy, hz, three_d)
-            if r2 < rc2:
-                # a partner's diameter is a second scattered load per pair: skipped when
-                # all are equal
-                a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
-                u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
-                ui += u
-                wi += fr * r2
-                fx += fr * dx
-                fy += fr * dy
-                forces[j, 0] -= fr * dx
-                forces[j, 1] -= fr * dy
-                if three_d:
-                    fz += fr * dz
-                    forces[j, 2] -= fr * dz
-        # forces[i] holds the complete lower sum: every j < i has been visited
-        forces[i, 0] += fx
-        forces[i, 1] += fy
+    chunks = chunk_start.shape[0] - 1
+    for p in prange(gather_start[chunks]):
+        i = crossing[p, 0]
+        j = crossing[p, 1]
+        dx, dy, dz, r2 = separation(x[i, 0] - x[j, 0], x[i, 1] - x[j, 1],
+                                    (x[i, 2] - x[j, 2]) if three_d else 0.0, lx, ly, lz, hx, hy, hz, three_d)
+        gx = 0.0
+        gy = 0.0
+        gz = 0.0
+        if r2 < rc2:
+            a_ij = diameters[i] if monodisperse else 0.5 * (diameters[i] + diameters[j])
+            _, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
+            gx = fr * dx
+            gy = fr * dy
+            gz = fr * dz
+        # stored beyond the cut-off too (as zero): x - 0.0 is x, so the gather needs no test
+        crossing_forces[p, 0] = gx
+        crossing_forces[p, 1] = gy
         if three_d:
-            forces[i, 2] += fz
-        u_part[i] = ui
-        w_part[i] = wi
-
-
-def _forces_pairs(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-                  monodisperse, upper_start, lower_start, lower, pair_forces):
-    # two passes over the particles, each on threads: every row evaluates its pairs once
-    # and stores them; then every particle gathers the pairs of the rows below it
-    n, d = x.shape
-    three_d = THREE_D
-    lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
-    rc2 = r_cut * r_cut
-    coefficients = power_law_coefficients(kind, eps, r_cut)
-    for i in prange(n):
-        xi, yi = x[i, 0], x[i, 1]
-        zi = x[i, 2] if three_d else 0.0
-        ai = diameters[i]
-        fx = 0.0
-        fy = 0.0
-        fz = 0.0
-        ui = 0.0
-        wi = 0.0
-        pair = upper_start[i]
-        for jj in range(counts[i]):
-            j = neighbours[i, jj]
-            dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
-                                        lx, ly, lz, hx, hy, hz, three_d)
-            gx = 0.0
-            gy = 0.0
-            gz = 0.0
-            if r2 < rc2:
-                a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
-                u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
-                ui += u
-                wi += fr * r2
-                gx = fr * dx
-                gy = fr * dy
-                gz = fr * dz
-                fx += gx
-                fy += gy
-                fz += gz
-            # stored beyond the cut-off too (as zero): x - 0.0 is x, so the gather
-            # needs no test
-            pair_forces[pair, 0] = gx
-            pair_forces[pair, 1] = gy
+            crossing_forces[p, 2] = gz
+    for c in prange(chunks):
+        start = chunk_start[c] if CHUNKED else 0
+        end = chunk_start[c + 1] if CHUNKED else n
+        for i in range(start, end):
+            for k in range(d):
+                forces[i, k] = 0.0
+        # the crossings into this chunk, ascending i for each partner: the serial loop's
+        # forces[j] -= f_ij of the rows before the chunk
+        for q in range(gather_start[c], gather_start[c + 1]):
+            p = gather[q]
+            j = crossing[p, 1]
+            forces[j, 0] -= crossing_forces[p, 0]
+            forces[j, 1] -= crossing_forces[p, 1]
             if three_d:
-                pair_forces[pair, 2] = gz
-            pair += 1
-        forces[i, 0] = fx
-        forces[i, 1] = fy
-        if three_d:
-            forces[i, 2] = fz
-        u_part[i] = ui
-        w_part[i] = wi
-    for i in prange(n):
-        # minus the partners' pair forces, in ascending partner: the serial kernel's
-        # forces[j] -= f_ij, term for term
-        lower_x = 0.0
-        lower_y = 0.0
-        lower_z = 0.0
-        for q in range(lower_start[i], lower_start[i + 1]):
-            pair = lower[q]
-            lower_x -= pair_forces[pair, 0]
-            lower_y -= pair_forces[pair, 1]
+                forces[j, 2] -= crossing_forces[p, 2]
+        for i in range(start, end):
+            xi, yi = x[i, 0], x[i, 1]
+            zi = x[i, 2] if three_d else 0.0
+            ai = diameters[i]
+            fx = 0.0
+            fy = 0.0
+            fz = 0.0
+            ui = 0.0
+            wi = 0.0
+            count = counts[i]
+            for jj in range(0 if half else first_above(neighbours, i, count), count):
+                j = neighbours[i, jj]
+                dx, dy, dz, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
+                                            lx, ly, lz, hx, hy, hz, three_d)
+                if r2 < rc2:
+                    # a partner's diameter is a second scattered load per pair: skipped
+                    # when all are equal
+                    a_ij = ai if monodisperse else 0.5 * (ai + diameters[j])
+                    u, fr = pair_term(kind, r2, a_ij, eps, r_cut, coefficients)
+                    ui += u
+                    wi += fr * r2
+                    fx += fr * dx
+                    fy += fr * dy
+                    if three_d:
+                        fz += fr * dz
+                    # a crossing's partner has its force already (evaluated again here for
+                    # this row's sums: the same arithmetic, the same bits); one chunk has
+                    # no crossings, and the serial kernel no test
+                    if not CHUNKED or j < end:
+                        forces[j, 0] -= fr * dx
+                        forces[j, 1] -= fr * dy
+                        if three_d:
+                            forces[j, 2] -= fr * dz
+            # forces[i] holds the complete lower sum: every j < i has been visited
+            forces[i, 0] += fx
+            forces[i, 1] += fy
             if three_d:
-                lower_z -= pair_forces[pair, 2]
-        forces[i, 0] = lower_x + forces[i, 0]
-        forces[i, 1] = lower_y + forces[i, 1]
-        if three_d:
-            forces[i, 2] = lower_z + forces[i, 2]
+                forces[i, 2] += fz
+            u_part[i] = ui
+            w_part[i] = wi
 
 
 @njit(cache=True)
@@ -557,16 +531,16 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
 # The force kernels, specialised by dimension (a 3D branch taken on every pair costs
 # about a fifth of the 2D kernel's time) and by thread use (the parallel ones run on
 # numba's threads); each compiles only when first used.
-_forces_half_2d = specialised(_forces_half, "_2d", THREE_D=False)
-_forces_half_3d = specialised(_forces_half, "_3d", THREE_D=True)
-_forces_pairs_2d = specialised(_forces_pairs, "_2d", parallel=True, THREE_D=False)
-_forces_pairs_3d = specialised(_forces_pairs, "_3d", parallel=True, THREE_D=True)
+_forces_2d = specialised(_forces_chunks, "_2d", THREE_D=False)
+_forces_3d = specialised(_forces_chunks, "_3d", THREE_D=True)
+_forces_2d_parallel = specialised(_forces_chunks, "_2d_parallel", parallel=True, THREE_D=False, CHUNKED=True)
+_forces_3d_parallel = specialised(_forces_chunks, "_3d_parallel", parallel=True, THREE_D=True, CHUNKED=True)
 # keyed by (three_d, parallel)
 _ENERGY_FORCES = {
     (three_d, parallel): specialised(
         _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
-        FORCES={(False, False): _forces_half_2d, (True, False): _forces_half_3d,
-                (False, True): _forces_pairs_2d, (True, True): _forces_pairs_3d}[(three_d, parallel)],
+        FORCES={(False, False): _forces_2d, (True, False): _forces_3d,
+                (False, True): _forces_2d_parallel, (True, True): _forces_3d_parallel}[(three_d, parallel)],
     )
     for three_d in (False, True)
     for parallel in (False, True)

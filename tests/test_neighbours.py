@@ -256,8 +256,8 @@ def two_threads():
 @pytest.mark.parametrize("kind, dim", [("lj", 2), ("soft12", 2), ("lj_smooth", 3), ("lj", 3)])
 def test_half_list_forces_are_bitwise_the_full_list_forces(kind, dim, two_threads):
     # a full list sums both sides of each pair in a row; a half list evaluates each pair
-    # once (Newton's third law), and threads store each pair's force and gather it for
-    # the partner: the summation order makes all three the same bits
+    # once (Newton's third law), also on threads (each its chunk of rows, the crossings
+    # first): the summation order makes all three the same bits
     L = 25.0 if dim == 2 else 11.5
     n = 400 if dim == 2 else 300
     box = Box.cube(L, dim)
@@ -318,26 +318,71 @@ def test_half_build_on_threads_equals_the_serial_one_at_every_capacity(dim, L, n
             assert np.array_equal(nb[i, : counts[i]], big[i, : counts[i]])
 
 
-def test_pair_index_is_the_transpose_of_the_half_list():
-    from simlib.neighbours import empty_pair_index, pair_index
-
-    x = random_fill(300, 22.0, 2, seed=8, fixed=edge_points(22.0, 2))
+def _half_list(x, L, dim):
     nl = NeighbourList(2.5, 0.4, half=True)
-    nl.build(x, np.zeros(x.shape, dtype=np.int64), Box.cube(22.0, 2))
-    first = pair_index(nl.neighbours, nl.counts, *empty_pair_index(2))
-    pairs = [(i, j) for i in range(300) for j in nl.neighbours[i, : nl.counts[i]]]
-    # d + 1 numbers per pair (force and index), with a quarter to spare
-    assert first[3].shape == first[2].shape + (2,)
-    assert len(pairs) <= first[2].shape[0] <= 1.25 * len(pairs) + 1
+    nl.build(x, np.zeros(x.shape, dtype=np.int64), Box.cube(L, dim))
+    return nl
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3, 7])
+def test_chunk_index_lists_the_crossings_of_each_chunk_in_ascending_rows(chunks):
+    from simlib.neighbours import chunk_index, empty_chunk_index
+
+    n = 300
+    x = random_fill(n, 22.0, 2, seed=8, fixed=edge_points(22.0, 2))
+    nl = _half_list(x, 22.0, 2)
+    first = chunk_index(nl.neighbours, nl.counts, chunks, *empty_chunk_index(2))
     # a second call with the same list reuses the arrays: they have room
-    upper_start, lower_start, lower, pair_forces = pair_index(nl.neighbours, nl.counts, *first)
-    assert all(a is b for a, b in zip(first, (upper_start, lower_start, lower, pair_forces)))
-    assert upper_start[-1] == len(pairs) and pair_forces.shape[1] == 2
-    for i in range(300):
-        own = pairs[upper_start[i]:upper_start[i + 1]]
-        assert own == [(i, j) for j in nl.neighbours[i, : nl.counts[i]]]
-        gathered = [pairs[p] for p in lower[lower_start[i]:lower_start[i + 1]]]
-        assert gathered == sorted((j, i) for j, k in pairs if k == i)
+    again = chunk_index(nl.neighbours, nl.counts, chunks, *first)
+    assert all(a is b for a, b in zip(first, again))
+    chunk_start, gather_start, crossing, gather, crossing_forces = again
+    assert list(chunk_start) == [c * n // chunks for c in range(chunks + 1)]
+    chunk_of = np.searchsorted(chunk_start, np.arange(n), side="right") - 1
+    expected = [(i, j) for i in range(n) for j in nl.neighbours[i, : nl.counts[i]] if chunk_of[j] > chunk_of[i]]
+    total = gather_start[-1]
+    assert total == len(expected) and (total > 0) == (chunks > 1)
+    # the pair list and its forces with a quarter to spare
+    assert total <= crossing.shape[0] <= 1.25 * total + 1 and crossing_forces.shape == (crossing.shape[0], 2)
+    assert [tuple(pair) for pair in crossing[:total]] == expected
+    for c in range(chunks):
+        into = [tuple(crossing[p]) for p in gather[gather_start[c]:gather_start[c + 1]]]
+        assert sorted(into) == sorted(pair for pair in expected if chunk_of[pair[1]] == c)
+        for j in set(pair[1] for pair in into):
+            rows = [i for i, partner in into if partner == j]
+            assert rows == sorted(rows)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("order", ["random", "by_x"])
+def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_threads):
+    # every particle receives its lower pairs in ascending rows, whatever the chunks: the
+    # crossings (many when indices are random in space, few when sorted by x) first
+    from simlib.neighbours import chunk_index, empty_chunk_index
+    from simlib.neighbours import one_chunk
+    from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d, _forces_3d_parallel
+
+    L, n = (25.0, 400) if dim == 2 else (11.5, 300)
+    x = random_fill(n, L, dim, seed=4, fixed=edge_points(L, dim))
+    if order == "by_x":
+        x = x[np.argsort(x[:, 0], kind="stable")].copy()
+    diameters = polydisperse_diameters(n, 0.15, seed=3)
+    nl = _half_list(x, L, dim)
+    pot = Potential("lj", r_cut=2.5)
+    serial, chunked = (_forces_2d, _forces_2d_parallel) if dim == 2 else (_forces_3d, _forces_3d_parallel)
+    args = (x, diameters, Box.cube(L, dim).lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts)
+
+    def forces(kernel, index):
+        f, u, w = np.full_like(x, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        kernel(*args, f, u, w, True, False, *index)
+        return f, u, w
+
+    want = forces(serial, one_chunk(nl.neighbours, nl.counts, 1, *empty_chunk_index(dim)))
+    assert np.abs(want[0]).max() > 0.1
+    index = empty_chunk_index(dim)
+    for chunks in (1, 2, 3, 5, n - 1, n, n + 3):
+        index = chunk_index(nl.neighbours, nl.counts, chunks, *index)
+        for a, b in zip(forces(chunked, index), want):
+            assert np.array_equal(a, b), chunks
 
 
 def test_threads_sum_a_half_list_only_and_a_full_list_is_never_taken_for_half():
@@ -414,8 +459,9 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     # the kernels do not read a partner's diameter when all are equal: the general
     # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
     # off shows
-    from simlib.neighbours import empty_pair_index, pair_index
-    from simlib.potentials import _forces_half_2d, _forces_half_3d, _forces_pairs_2d
+    from simlib.neighbours import chunk_index, empty_chunk_index
+    from simlib.neighbours import one_chunk
+    from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
     box = Box.cube(L, dim)
@@ -424,10 +470,8 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     pot = Potential("lj", r_cut=2.5)
     nl = NeighbourList(2.5, 0.4, half=True)
     nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
-    kernel = {(2, False): _forces_half_2d, (2, True): _forces_pairs_2d, (3, False): _forces_half_3d}[(dim, parallel)]
-    pairs = empty_pair_index(dim)
-    if parallel:
-        pairs = pair_index(nl.neighbours, nl.counts, *pairs)
+    kernel = {(2, False): _forces_2d, (2, True): _forces_2d_parallel, (3, False): _forces_3d}[(dim, parallel)]
+    pairs = (chunk_index if parallel else one_chunk)(nl.neighbours, nl.counts, 3, *empty_chunk_index(dim))
     results = []
     for monodisperse in (True, False):
         f, u, w = np.zeros_like(x), np.zeros(n), np.zeros(n)
