@@ -19,7 +19,7 @@ from numba import njit, prange
 from ._kernels import serial_and_parallel, specialised
 from .geometry import wrap_coordinate
 from .neighbours import (
-    _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, one_chunk,
+    _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index,
 )
 from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
@@ -320,7 +320,7 @@ _RUN_DYNAMICS = {
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         MOVE=_move_parallel if parallel else _move_serial,
         BUILD=_build_list_half_parallel if parallel else _build_list_half,
-        CHUNK_INDEX=chunk_index if parallel else one_chunk,
+        CHUNK_INDEX=chunk_index if parallel else keep_chunk_index,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
         NOISE=_noise_parallel if parallel else _noise_serial,
     )

@@ -533,13 +533,9 @@ def empty_chunk_index(dim):
 
 
 @njit(cache=True)
-def one_chunk(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
-    """:func:`chunk_index` of the serial loop: one chunk of all particles, no crossings
-    (``chunks`` is not read)."""
-    n = counts.shape[0]
-    if chunk_start.shape[0] != 2 or chunk_start[1] != n:
-        chunk_start = np.array([0, n], dtype=np.int64)
-        gather_start = np.zeros(2, dtype=np.int64)
+def keep_chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
+    """:func:`chunk_index` of the serial kernel: it runs one chunk and reads none of the
+    arrays, so they stay as they are."""
     return chunk_start, gather_start, crossing, gather, crossing_forces
 
 

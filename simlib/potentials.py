@@ -34,7 +34,7 @@ from numba import njit, prange
 
 from ._kernels import specialised
 from .geometry import box_sides, min_image, separation
-from .neighbours import chunk_index, empty_chunk_index, is_half_list, one_chunk
+from .neighbours import chunk_index, empty_chunk_index, is_half_list, keep_chunk_index
 
 SOFT12 = 0
 LJ = 1
@@ -270,7 +270,7 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     if half and not is_half_list(neighbours, counts):
         raise ValueError("energy_forces_list: half=True, but the list is full (every pair would count twice)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    chunks = (chunk_index if parallel else one_chunk)(neighbours, counts, numba.get_num_threads(),
+    chunks = (chunk_index if parallel else keep_chunk_index)(neighbours, counts, numba.get_num_threads(),
                                                       *empty_chunk_index(x.shape[1]))
     return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *chunks)
 
@@ -332,8 +332,9 @@ def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forc
     lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     rc2 = r_cut * r_cut
     coefficients = power_law_coefficients(kind, eps, r_cut)
-    chunks = chunk_start.shape[0] - 1
-    for p in prange(gather_start[chunks]):
+    # the serial kernel: one chunk of all particles, no crossings, known at compile time
+    chunks = chunk_start.shape[0] - 1 if CHUNKED else 1
+    for p in prange(gather_start[chunks] if CHUNKED else 0):
         i = crossing[p, 0]
         j = crossing[p, 1]
         dx, dy, dz, r2 = separation(x[i, 0] - x[j, 0], x[i, 1] - x[j, 1],
@@ -360,7 +361,7 @@ def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forc
                 forces[i, k] = 0.0
         # the crossings into this chunk, ascending i for each partner: the serial loop's
         # forces[j] -= f_ij of the rows before the chunk
-        for q in range(gather_start[c], gather_start[c + 1]):
+        for q in range(gather_start[c] if CHUNKED else 0, gather_start[c + 1] if CHUNKED else 0):
             p = gather[q]
             j = crossing[p, 1]
             forces[j, 0] -= crossing_forces[p, 0]

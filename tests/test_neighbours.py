@@ -358,7 +358,6 @@ def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_thread
     # every particle receives its lower pairs in ascending rows, whatever the chunks: the
     # crossings (many when indices are random in space, few when sorted by x) first
     from simlib.neighbours import chunk_index, empty_chunk_index
-    from simlib.neighbours import one_chunk
     from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d, _forces_3d_parallel
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
@@ -376,7 +375,7 @@ def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_thread
         kernel(*args, f, u, w, True, False, *index)
         return f, u, w
 
-    want = forces(serial, one_chunk(nl.neighbours, nl.counts, 1, *empty_chunk_index(dim)))
+    want = forces(serial, empty_chunk_index(dim))
     assert np.abs(want[0]).max() > 0.1
     index = empty_chunk_index(dim)
     for chunks in (1, 2, 3, 5, n - 1, n, n + 3):
@@ -460,7 +459,7 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
     # off shows
     from simlib.neighbours import chunk_index, empty_chunk_index
-    from simlib.neighbours import one_chunk
+    from simlib.neighbours import keep_chunk_index
     from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
@@ -471,7 +470,7 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     nl = NeighbourList(2.5, 0.4, half=True)
     nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
     kernel = {(2, False): _forces_2d, (2, True): _forces_2d_parallel, (3, False): _forces_3d}[(dim, parallel)]
-    pairs = (chunk_index if parallel else one_chunk)(nl.neighbours, nl.counts, 3, *empty_chunk_index(dim))
+    pairs = (chunk_index if parallel else keep_chunk_index)(nl.neighbours, nl.counts, 3, *empty_chunk_index(dim))
     results = []
     for monodisperse in (True, False):
         f, u, w = np.zeros_like(x), np.zeros(n), np.zeros(n)

@@ -1,10 +1,11 @@
 """Thread count changes speed only: 1, 2 and 4 numba threads give the same bits (dynamics,
 Monte Carlo and checkerboard Monte Carlo).
 
-The kernels run their particle loops with numba ``prange``; each pair's force is
-evaluated once by its row's thread and each particle gathers its lower pairs in
-ascending order, per-particle energies and virials are reduced in index order and
-blow-up / rebuild decisions come from per-particle flags. These tests run the same
+The kernels run their particle loops with numba ``prange``; each thread runs the
+serial force loop over its own chunk of particles, the pairs crossing into a later
+chunk evaluated first, so each particle receives its lower pairs in ascending order;
+per-particle energies and virials are reduced in index order and blow-up / rebuild
+decisions come from per-particle flags. These tests run the same
 simulations with different thread counts in one subprocess (so that four threads exist
 even on a two-core machine) and compare hashes of every state array.
 """
