@@ -341,6 +341,9 @@ def test_chunk_index_lists_the_crossings_of_each_chunk_in_ascending_rows(chunks)
     expected = [(i, j) for i in range(n) for j in nl.neighbours[i, : nl.counts[i]] if chunk_of[j] > chunk_of[i]]
     total = gather_start[-1]
     assert total == len(expected) and (total > 0) == (chunks > 1)
+    if chunks == 2:
+        # indices random in space: about half the pairs cross
+        assert 0.4 < total / nl.counts.sum() < 0.6
     # the pair list and its forces with a quarter to spare
     assert total <= crossing.shape[0] <= 1.25 * total + 1 and crossing_forces.shape == (crossing.shape[0], 2)
     assert [tuple(pair) for pair in crossing[:total]] == expected
@@ -377,6 +380,9 @@ def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_thread
 
     want = forces(serial, empty_chunk_index(dim))
     assert np.abs(want[0]).max() > 0.1
+    if order == "by_x":
+        # near in space, near in index: few pairs cross between two chunks
+        assert chunk_index(nl.neighbours, nl.counts, 2, *empty_chunk_index(dim))[1][-1] < 0.2 * nl.counts.sum()
     index = empty_chunk_index(dim)
     for chunks in (1, 2, 3, 5, n - 1, n, n + 3):
         index = chunk_index(nl.neighbours, nl.counts, chunks, *index)
