@@ -137,6 +137,20 @@ def test_cell_build_gives_the_same_list_as_all_pairs_build(dim, L, n):
 
 
 @pytest.mark.parametrize("dim", [2, 3])
+def test_a_half_list_starts_narrower_and_holds_a_liquid_with_random_indices(dim):
+    # every row is read at every step, so a half list starts at 1.5 mean full rows (a
+    # full one at 2); a liquid whose indices are random in space (rows of low index hold
+    # nearly all their neighbours) still fits in the 2D course system and the 3D one
+    L, n = (40.0, 1024) if dim == 2 else (11.0, 1000)
+    box = Box.cube(L, dim)
+    full, half = NeighbourList(2.5, 0.4), NeighbourList(2.5, 0.4, half=True)
+    assert half.estimate_capacity(n, box) == pytest.approx(0.75 * full.estimate_capacity(n, box), abs=1)
+    x = random_fill(n, L, dim, seed=9)
+    half.build(x, np.zeros(x.shape, dtype=np.int64), box)
+    assert half.capacity == half.estimate_capacity(n, box) > half.counts.max()
+
+
+@pytest.mark.parametrize("dim", [2, 3])
 def test_capacity_overflow_grows_the_list(dim):
     L = 12.0 if dim == 2 else 9.0
     box = Box.cube(L, dim)
