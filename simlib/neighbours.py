@@ -61,7 +61,7 @@ class NeighbourList:
     safety_factor = 2.0
     # A half row holds half a full row on average, but a row of a low index holds nearly
     # all its neighbours. Every row is read at every step, so room to spare costs
-    # memory traffic (N = 10^6: 8 % of a two-thread step at 34 against 24 columns);
+    # memory traffic (N = 10^6: 6-9 % of a two-thread step, 34 against 24 columns);
     # a row that needs more grows the table.
     half_safety_factor = 1.5
 

@@ -261,9 +261,9 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     whose partner lies in a later chunk is evaluated first and starts the partner's
     force, in ascending ``i`` (:func:`simlib.neighbours.chunk_index`). Per-particle
     energies and virials of the upper pairs are reduced in index order, so every thread
-    count gives the serial result. The result is a deterministic function of the positions alone: it does not
-    depend on when the list was built, nor on whether it is half or full. Returns
-    ``(U, W)`` as :func:`energy_forces_all_pairs`.
+    count gives the serial result. The result is a deterministic function of the
+    positions alone: it does not depend on when the list was built, nor on whether it is
+    half or full. Returns ``(U, W)`` as :func:`energy_forces_all_pairs`.
     """
     if parallel and not half:
         raise ValueError("energy_forces_list: the parallel kernel needs a half list (half=True)")
