@@ -478,8 +478,7 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     # the kernels do not read a partner's diameter when all are equal: the general
     # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
     # off shows
-    from simlib.neighbours import chunk_index, empty_chunk_index
-    from simlib.neighbours import keep_chunk_index
+    from simlib.neighbours import chunk_index, empty_chunk_index, keep_chunk_index
     from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
