@@ -20,13 +20,15 @@ import numba
 
 
 def kernel_sources():
-    """Engine modules whose code numba compiles: every ``simlib`` module importing numba."""
+    """Engine modules whose code numba compiles: every ``simlib`` module using numba
+    (directly or through :mod:`simlib._kernels`'s ``njit``)."""
     package = Path(__file__).resolve().parent
     pipeline = package / "pipeline"
     return [
         path
         for path in sorted(package.rglob("*.py"))
-        if pipeline not in path.parents and b"numba" in path.read_bytes() and path.name != "_cache.py"
+        if pipeline not in path.parents and path.name != "_cache.py"
+        and any(word in path.read_bytes() for word in (b"numba", b"njit"))
     ]
 
 

@@ -10,11 +10,27 @@ signature, not by its compile flags.
 
 import types as _types
 
-from numba import njit, types
+import numba
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it
+
+
+def njit(*args, **options):
+    """``numba.njit`` with simlib's defaults: cached on disk, and without the C-callable
+    wrapper numba adds for first-class function use, which simlib never makes (it is
+    compile time spent on every kernel for nothing)."""
+    options.setdefault("cache", True)
+    options.setdefault("no_cfunc_wrapper", True)
+    return numba.njit(*args, **options)
+
+
+def inlined(func):
+    """A small helper that kernels call, inlined by LLVM; not callable from Python (no
+    Python wrapper is compiled for it, which would cost more than the helper)."""
+    return njit(forceinline=True, no_cpython_wrapper=True)(func)
 
 
 def serial_and_parallel(func):

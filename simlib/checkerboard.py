@@ -31,9 +31,9 @@ on which thread runs it, so the result is the same bits for any number of thread
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._kernels import specialised
+from ._kernels import njit, specialised
 from .geometry import min_image, wrap_coordinate
 from .potentials import HARD, pair_term, power_law_coefficients
 from .rng import STREAM_CHECKERBOARD, threefry2x64, to_unit_open
@@ -204,7 +204,7 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
     return accepted, left, energy, virial
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _cell_coordinate(xk, offset, width, cells):
     """Index along one axis of the shifted cell holding wrapped coordinate ``xk``."""
     c = np.int64(np.floor((xk - offset) / width))
@@ -282,7 +282,7 @@ def _cell_energies(c, cx, cy, cz, sorted_x, sorted_a, cell_start, box, cells, ki
         w_part[p] = 0.5 * w
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _wrapped(c, cells):
     if c < 0:
         return c + cells

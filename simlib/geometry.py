@@ -12,7 +12,8 @@ always available exactly.
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+
+from ._kernels import inlined, njit
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _check_side(side):
     return float(side)
 
 
-@njit(cache=True)
+@njit
 def _wrap(x, img, box):
     n, d = x.shape
     for i in range(n):
@@ -87,7 +88,7 @@ def _wrap(x, img, box):
             img[i, k] += shift
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def wrap_coordinate(x, length):
     """``(x', n)`` with ``x' = x - n L`` in ``[0, L)``; ``n`` is the image shift (int64)."""
     if 0.0 <= x < length:
@@ -103,7 +104,7 @@ def wrap_coordinate(x, length):
     return x, np.int64(shift)
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def min_image(dx, length, half_length):
     """Minimum-image component of ``dx = x_i - x_j`` for two *wrapped* coordinates.
 
@@ -117,7 +118,7 @@ def min_image(dx, length, half_length):
     return dx
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def box_sides(box, three_d):
     """``(lx, ly, lz, hx, hy, hz)``: box sides and half sides (``lz = 1`` in 2D), read
     once before a pair loop."""
@@ -126,7 +127,7 @@ def box_sides(box, three_d):
     return lx, ly, lz, 0.5 * lx, 0.5 * ly, 0.5 * lz
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def separation(dx, dy, dz, lx, ly, lz, hx, hy, hz, three_d):
     """Minimum-image ``(dx, dy, dz, r^2)`` from the coordinate differences of two wrapped
     positions (``dz = 0`` in 2D). Scalars only, so a pair loop can call it at no cost."""

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._kernels import serial_and_parallel, specialised
+from ._kernels import inlined, njit, serial_and_parallel, specialised
 from .geometry import wrap_coordinate
 from .neighbours import (
     _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index,
@@ -139,7 +139,7 @@ def run_dynamics(
     kernel = _RUN_DYNAMICS[(x.shape[1] == 3, bool(parallel))]
     return kernel(scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin, neighbours, counts,
                   reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit,
-                  numba.get_num_threads() if parallel else 1)
+                  numba.get_num_threads() if parallel else 1, *empty_chunk_index(x.shape[1]))
 
 
 # Set per specialisation (end of this module): the particle update, list build, chunk index
@@ -150,6 +150,7 @@ MOVE = BUILD = CHUNK_INDEX = ENERGY_FORCES = NOISE = None
 def _run_dynamics_with(
     scheme, x, images, v, f, diameters, box, kind, eps, r_cut, skin,
     neighbours, counts, reference, seed, step0, n_steps, dt, kT, friction, mass, max_move, limit, threads,
+    chunk_start, gather_start, crossing, gather, crossing_forces,
 ):
     n, d = x.shape
     half_skin2 = 0.25 * skin * skin
@@ -165,17 +166,20 @@ def _run_dynamics_with(
     limit2 = limit * limit
     limited = 0
     flags = np.zeros(n, dtype=np.uint8)
+    # a plain bool, not a literal True: the force kernel then compiles once for the run
+    # and for the Python callers
+    half_list = np.bool_(True)
     noisy = scheme != VERLET
     words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
     noise = np.zeros((n if noisy else 0, d))
-    chunks = CHUNK_INDEX(neighbours, counts, threads, *empty_chunk_index(d))
+    chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
+        neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
     for s in range(n_steps):
         step = np.uint64(step0 + s)
         if noisy:
             NOISE(seed, step, words, noise)
-        args = (scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass,
-                noise_euler, c1, c2, half_skin2, max_move2, limit2, flags)
-        MOVE(*args, False)
+        MOVE(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass, noise_euler, c1, c2,
+             half_skin2, max_move2, limit2, flags, False)
         rebuild = False
         for i in range(n):
             flag = flags[i]
@@ -191,14 +195,16 @@ def _run_dynamics_with(
                 neighbours = np.empty((n, int(np.ceil(1.25 * needed))), dtype=np.int32)
                 needed = BUILD(x, box, r_list, neighbours, counts)
             _set_reference(x, images, box, reference)
-            chunks = CHUNK_INDEX(neighbours, counts, threads, *chunks)
+            chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
+                neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, True,
-                                        *chunks)
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, half_list,
+                                        chunk_start, gather_start, crossing, gather, crossing_forces)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:
-            MOVE(*args, True)
+            MOVE(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass, noise_euler, c1, c2,
+                 half_skin2, max_move2, limit2, flags, True)
     return OK, n_steps, u_total, virial, builds, limited, 0, neighbours
 
 
@@ -228,9 +234,6 @@ def _langevin_noise(seed, step, words, noise):
         noise[i, 1] = ziggurat_normal(words[1, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i), 1)
         if d == 3:
             noise[i, 2] = ziggurat_normal(words[2, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1), 0)
-
-
-_noise_serial, _noise_parallel = serial_and_parallel(_langevin_noise)
 
 
 def _move_loop(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass,
@@ -287,10 +290,7 @@ def _move_loop(scheme, x, images, v, f, box, reference, noise, dt, friction, inv
         flags[i] = flag
 
 
-_move_serial, _move_parallel = serial_and_parallel(_move_loop)
-
-
-@njit(forceinline=True, cache=True)
+@inlined
 def _velocity_and_drift(scheme, vk, fk, gk, dt, friction, inv_mass, noise_euler, c1, c2):
     """One velocity component's update and the position change it gives."""
     if scheme == EULER:
@@ -306,13 +306,17 @@ def _velocity_and_drift(scheme, vk, fk, gk, dt, friction, inv_mass, noise_euler,
     return vk, vk * dt
 
 
-@njit(cache=True)
+@njit
 def _set_reference(x, images, box, reference):
     n, d = x.shape
     for i in range(n):
         for k in range(d):
             reference[i, k] = x[i, k] + images[i, k] * box[k]
 
+
+# the step's noise and particle update, serial or on threads
+_noise_serial, _noise_parallel = serial_and_parallel(_langevin_noise)
+_move_serial, _move_parallel = serial_and_parallel(_move_loop)
 
 # keyed by (three_d, parallel); each compiles only when first used
 _RUN_DYNAMICS = {

@@ -22,9 +22,9 @@ particle that strays more than ``skin / 2`` from it is re-listed alone
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._kernels import serial_and_parallel, specialised
+from ._kernels import inlined, njit, specialised
 from .geometry import box_sides, min_image, separation
 
 
@@ -138,7 +138,7 @@ def cell_grid(box, r_list, n):
     return _cell_grid(np.asarray(box, dtype=np.float64), float(r_list), int(n))
 
 
-@njit(cache=True)
+@njit
 def _cell_grid(box, r_list, n):
     d = box.size
     ncell = np.empty(d, dtype=np.int64)
@@ -156,7 +156,8 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     """Fill ``neighbours``/``counts`` for wrapped positions ``x``; return the largest count.
 
     If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
-    (overflow) and must be rebuilt with more capacity. With ``parallel`` the rows are
+    (overflow) and must be rebuilt with at least that capacity (the serial full build
+    returns a lower bound when even a row's upper part does not fit). With ``parallel`` the rows are
     filled and sorted on numba's threads (each particle writes only its own row);
     serially each pair's distance is checked once and the rows are completed by
     transposition. Both give the same list, so it is the same for any thread count.
@@ -165,7 +166,7 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     """
     if half:
         return (_build_list_half_parallel if parallel else _build_list_half)(x, box, r_list, neighbours, counts)
-    return (_build_list_parallel if parallel else _build_list_serial)(x, box, r_list, neighbours, counts)
+    return (_build_list_parallel if parallel else _build_list_by_transpose)(x, box, r_list, neighbours, counts)
 
 
 # Set per specialisation (end of this module): the kernel that fills the rows from the
@@ -184,7 +185,7 @@ def _build_list_with(x, box, r_list, neighbours, counts):
     return _largest(counts)
 
 
-@njit(cache=True)
+@inlined
 def _largest(counts):
     largest = 0
     for i in range(counts.shape[0]):
@@ -193,7 +194,7 @@ def _largest(counts):
     return largest
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _insertion_sort_row(table, i, m):
     for a in range(1, m):
         value = table[i, a]
@@ -204,7 +205,7 @@ def _insertion_sort_row(table, i, m):
         table[i, b + 1] = value
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _build_all_pairs(x, box, r_list, neighbours, counts, upper_only=False):
     n, d = x.shape
     capacity = neighbours.shape[1]
@@ -227,7 +228,7 @@ def _build_all_pairs(x, box, r_list, neighbours, counts, upper_only=False):
             _insertion_sort_row(neighbours, i, count)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def cell_of(x, i, box, ncell):
     """Flattened cell index of particle ``i`` (x-fastest)."""
     d = x.shape[1]
@@ -244,7 +245,7 @@ def cell_of(x, i, box, ncell):
     return index
 
 
-@njit(cache=True)
+@njit(inline="always")
 def sort_into_cells(x, box, ncell):
     """Counting sort of particles into cells: ``(cell_start, cell_members)``.
 
@@ -272,7 +273,7 @@ def sort_into_cells(x, box, ncell):
     return cell_start, cell_members, cell_index
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _around(c, m, nx, ny, nz):
     """The ``m``-th of the 3^d cells around cell ``c`` (itself included); ``nz = 0`` in 2D.
 
@@ -283,19 +284,19 @@ def _around(c, m, nx, ny, nz):
     return _around_cell(cx, cy, cz, m, nx, ny, nz)
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _cell_coordinates(c, nx, ny):
     """Grid position ``(cx, cy, cz)`` of the flattened cell index ``c`` (x fastest)."""
     return c % nx, (c // nx) % ny, c // (nx * ny)
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _stencil(ncell, d):
     """``(3^d, nx, ny, nz)``: cells around a cell and the grid shape (``nz = 0`` in 2D)."""
     return (27 if d == 3 else 9), ncell[0], ncell[1], (ncell[2] if d == 3 else 0)
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _around_cell(cx, cy, cz, m, nx, ny, nz):
     """:func:`_around` for the cell at grid position ``(cx, cy, cz)``."""
     xc = cx + m % 3 - 1
@@ -350,26 +351,23 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
     return _largest(counts)
 
 
-_build_cells_serial, _build_cells_parallel = serial_and_parallel(_cell_rows)
+_build_cells_parallel = specialised(_cell_rows, "_parallel", parallel=True, inline="always")
 
 
-@njit(cache=True)
-def _build_cells_by_transpose(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours, counts):
-    """The list :func:`_cell_rows` builds, with each pair's distance checked once.
-
-    The upper parts of the rows (neighbours above ``i``) come from
-    :func:`_build_cells_upper`. Row ``j``'s lower part is then the transpose: the
-    ``i < j`` whose upper part holds ``j``, written in ascending ``i``, hence sorted.
-    Returns the largest count; rows are incomplete when it exceeds the capacity.
+@njit
+def _build_list_by_transpose(x, box, r_list, neighbours, counts):
+    """The full list, with each pair's distance checked once: the half list (the upper
+    parts of the rows, :func:`_build_list_half`), then the transpose. Row ``j``'s lower
+    part is the ``i < j`` whose upper part holds ``j``, written in ascending ``i``, hence
+    sorted: the rows :func:`_cell_rows` fills. Returns the largest count; rows are
+    incomplete when it exceeds the capacity (if even an upper part did not fit, the
+    largest upper part, a lower bound of the count needed).
     """
     n = x.shape[0]
     capacity = neighbours.shape[1]
-    if _build_cells_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
-                          counts) > capacity:
-        # an upper part did not fit, so the lower parts cannot be counted from the rows:
-        # count the full rows directly
-        return _build_cells_serial(x, box, r_list, ncell, cell_start, cell_members, cell_index, neighbours,
-                                   counts)
+    largest = _build_list_half(x, box, r_list, neighbours, counts)
+    if largest > capacity:
+        return largest
     upper = counts.copy()
     lower = np.zeros(n, dtype=np.int32)
     for i in range(n):
@@ -436,10 +434,11 @@ def _cell_rows_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index
     return _largest(counts)
 
 
-_build_cells_upper, _build_cells_upper_parallel = serial_and_parallel(_cell_rows_upper)
+_build_cells_upper = specialised(_cell_rows_upper, "_serial", inline="always")
+_build_cells_upper_parallel = specialised(_cell_rows_upper, "_parallel", parallel=True, inline="always")
 
 
-@njit(cache=True)
+@njit
 def chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
     """What threads need to sum a half list's pair forces, each pair evaluated once, with
     the serial loop's bits.
@@ -494,12 +493,12 @@ def chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing,
     return chunk_start, gather_start, crossing, gather, crossing_forces
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _chunk_of(j, chunk_start):
     return np.searchsorted(chunk_start, j, side="right") - 1
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _first_crossing(neighbours, i, count, end):
     """Position in the sorted row ``i`` of its first neighbour at or above ``end``."""
     k = count
@@ -508,7 +507,7 @@ def _first_crossing(neighbours, i, count, end):
     return k
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True)
 def _count_crossings(neighbours, counts, chunk_start, found):
     for c in prange(chunk_start.shape[0] - 1):
         end = chunk_start[c + 1]
@@ -518,7 +517,7 @@ def _count_crossings(neighbours, counts, chunk_start, found):
         found[c + 1] = tally
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True)
 def _list_crossings(neighbours, counts, chunk_start, found, crossing):
     for c in prange(chunk_start.shape[0] - 1):
         end = chunk_start[c + 1]
@@ -530,15 +529,14 @@ def _list_crossings(neighbours, counts, chunk_start, found, crossing):
                 p += 1
 
 
-@njit(cache=True)
 def empty_chunk_index(dim):
     """:func:`chunk_index`'s arrays, empty: what a serial loop uses, and what the first
-    call of :func:`chunk_index` takes."""
+    call of :func:`chunk_index` takes (numpy arrays, made before a kernel runs)."""
     return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64),
             np.zeros(0, dtype=np.int64), np.empty((0, dim)))
 
 
-@njit(cache=True)
+@njit(inline="always")
 def keep_chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing, gather, crossing_forces):
     """:func:`chunk_index` of the serial kernel: it runs one chunk and reads none of the
     arrays, so they stay as they are."""
@@ -566,7 +564,7 @@ class ReferenceCells:
         self.head, self.next, self.prev, self.cell = reference_cells(wrapped_reference, box, self.ncell)
 
 
-@njit(cache=True)
+@njit
 def reference_cells(wref, box, ncell):
     """Doubly linked cell lists ``(head, next, prev, cell)`` of the positions ``wref``."""
     n = wref.shape[0]
@@ -584,7 +582,7 @@ def reference_cells(wref, box, ncell):
     return head, nxt, prv, cell
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _cell_push(i, c, head, nxt, prv):
     first = head[c]
     nxt[i] = first
@@ -594,7 +592,7 @@ def _cell_push(i, c, head, nxt, prv):
     head[c] = i
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _cell_pop(i, c, head, nxt, prv):
     if prv[i] >= 0:
         nxt[prv[i]] = nxt[i]
@@ -604,7 +602,7 @@ def _cell_pop(i, c, head, nxt, prv):
         prv[nxt[i]] = prv[i]
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _row_remove(table, counts, j, value):
     m = counts[j]
     a = 0
@@ -616,7 +614,7 @@ def _row_remove(table, counts, j, value):
         counts[j] = m - 1
 
 
-@njit(forceinline=True, cache=True)
+@inlined
 def _row_insert(table, counts, j, value):
     m = counts[j]
     b = m - 1
@@ -627,7 +625,7 @@ def _row_insert(table, counts, j, value):
     counts[j] = m + 1
 
 
-@njit(cache=True)
+@njit
 def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell,
                     neighbours, counts, buffer):
     """Re-list particle ``i`` after its wrapped reference ``wref[i]`` changed.
@@ -710,7 +708,7 @@ def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell
     return 0
 
 
-@njit(cache=True)
+@njit
 def closest_scaled_pair(x, diameters, box, neighbours, counts):
     """The listed pair with the smallest ``r / a_ij``: returns ``(i, j, r / a_ij)``."""
     n, d = x.shape
@@ -730,8 +728,7 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts):
 
 
 # The builders: each compiles only when first used (a parallel kernel takes seconds to compile).
-_build_list_serial = specialised(_build_list_with, "_serial", CELL_ROWS=_build_cells_by_transpose)
-_build_list_parallel = specialised(_build_list_with, "_parallel", CELL_ROWS=_build_cells_parallel)
+_build_list_parallel = specialised(_build_list_with, "_parallel", parallel=True, CELL_ROWS=_build_cells_parallel)
 _build_list_half = specialised(_build_list_with, "_half", CELL_ROWS=_build_cells_upper, UPPER_ONLY=True)
-_build_list_half_parallel = specialised(_build_list_with, "_half_parallel", CELL_ROWS=_build_cells_upper_parallel,
-                                        UPPER_ONLY=True)
+_build_list_half_parallel = specialised(_build_list_with, "_half_parallel", parallel=True,
+                                        CELL_ROWS=_build_cells_upper_parallel, UPPER_ONLY=True)

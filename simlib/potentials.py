@@ -30,11 +30,11 @@ from math import comb
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from ._kernels import specialised
+from ._kernels import inlined, njit, specialised
 from .geometry import box_sides, min_image, separation
-from .neighbours import chunk_index, empty_chunk_index, is_half_list, keep_chunk_index
+from .neighbours import chunk_index, empty_chunk_index, is_half_list
 
 SOFT12 = 0
 LJ = 1
@@ -147,7 +147,7 @@ def pair_moment(diameters, n):
     return sum(comb(n, k) * moments[k] * moments[n - k] for k in range(n + 1)) / 2.0**n
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def power_law_coefficients(kind, eps, r_cut):
     """Coefficients of the power-law kinds (soft12, lj, unshifted lj), computed once per
     kernel call: ``U = A12 (a/r)^12 + A6 (a/r)^6 - a^6 (S12 a^6 + S6)`` with the shift
@@ -166,7 +166,7 @@ def power_law_coefficients(kind, eps, r_cut):
     return False, 0.0, 0.0, 0.0, 0.0
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def pair_term(kind, r2, a_ij, eps, r_cut, coefficients):
     """Pair energy and ``-dU/dr / r`` for squared distance ``r2 < r_cut^2``.
 
@@ -207,7 +207,7 @@ def pair_term(kind, r2, a_ij, eps, r_cut, coefficients):
     return u, (24.0 * eps * (2.0 * s12 - s6) / r + du_c) / r
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def pair_energy_force(kind, r2, a_ij, eps, r_cut):
     """Pair energy and ``-dU/dr / r`` for squared distance ``r2`` (inside or outside r_cut).
 
@@ -219,7 +219,7 @@ def pair_energy_force(kind, r2, a_ij, eps, r_cut):
     return pair_term(kind, r2, a_ij, eps, r_cut, power_law_coefficients(kind, eps, r_cut))
 
 
-@njit(cache=True)
+@njit
 def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     """O(N^2) minimum-image reference: fills ``forces`` (N, d), returns (U, W).
 
@@ -270,8 +270,9 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     if half and not is_half_list(neighbours, counts):
         raise ValueError("energy_forces_list: half=True, but the list is full (every pair would count twice)")
     kernel = _ENERGY_FORCES[(x.shape[1] == 3, bool(parallel))]
-    chunks = (chunk_index if parallel else keep_chunk_index)(neighbours, counts, numba.get_num_threads(),
-                                                      *empty_chunk_index(x.shape[1]))
+    chunks = empty_chunk_index(x.shape[1])
+    if parallel:
+        chunks = chunk_index(neighbours, counts, numba.get_num_threads(), *chunks)
     return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *chunks)
 
 
@@ -294,7 +295,7 @@ def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts,
     return u_total, virial
 
 
-@njit(cache=True)
+@njit
 def _all_equal(values):
     """Whether every entry equals the first: then the pair loops need not read the
     partner's diameter (``0.5 * (a + a) == a`` exactly, so the bits are the same)."""
@@ -304,7 +305,7 @@ def _all_equal(values):
     return True
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def first_above(neighbours, i, count):
     """Position in the sorted row ``i`` of its first neighbour with index above ``i``:
     the number of entries below ``i``, counted without branches (vectorised)."""
@@ -410,7 +411,7 @@ def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forc
             w_part[i] = wi
 
 
-@njit(cache=True)
+@njit
 def particle_energy(i, xi, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """Interaction energy of particle ``i`` placed at the wrapped position ``xi`` (d,).
 
@@ -421,7 +422,7 @@ def particle_energy(i, xi, x, diameters, box, kind, eps, r_cut, neighbours, coun
     return _site_energy(i, xi[0], xi[1], zi, x, diameters, box, kind, eps, r_cut, neighbours, counts)
 
 
-@njit(cache=True)
+@njit
 def _site_energy(i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     three_d = x.shape[1] == 3
     lx, ly = box[0], box[1]
@@ -443,7 +444,7 @@ def _site_energy(i, px, py, pz, x, diameters, box, kind, eps, r_cut, neighbours,
     return u_total
 
 
-@njit(cache=True)
+@njit
 def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, counts):
     """``U(i at new) - U(i at x[i])`` over the listed neighbours of ``i``, in one pass.
 
@@ -456,7 +457,7 @@ def move_energy_change(i, new, x, diameters, box, kind, eps, r_cut, neighbours, 
     return move_energy_change_2d(i, new[0], new[1], x, diameters, box, kind, eps, r_cut, neighbours, counts, False)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighbours, counts, monodisperse):
     """:func:`move_energy_change` in 2D with the trial position as scalars; with
     ``monodisperse`` (all diameters equal) the partners' diameters are not read."""
@@ -491,7 +492,7 @@ def move_energy_change_2d(i, nx, ny, x, diameters, box, kind, eps, r_cut, neighb
     return u_new - u_old
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, neighbours, counts, monodisperse):
     """:func:`move_energy_change` in 3D with the trial position as scalars (see the 2D one)."""
     lx, ly, lz = box[0], box[1], box[2]
@@ -529,17 +530,20 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
     return u_new - u_old
 
 
-# The force kernels, specialised by dimension (a 3D branch taken on every pair costs
+# The force loops, specialised by dimension (a 3D branch taken on every pair costs
 # about a fifth of the 2D kernel's time) and by thread use (the parallel ones run on
-# numba's threads); each compiles only when first used.
-_forces_2d = specialised(_forces_chunks, "_2d", THREE_D=False)
-_forces_3d = specialised(_forces_chunks, "_3d", THREE_D=True)
-_forces_2d_parallel = specialised(_forces_chunks, "_2d_parallel", parallel=True, THREE_D=False, CHUNKED=True)
-_forces_3d_parallel = specialised(_forces_chunks, "_3d_parallel", parallel=True, THREE_D=True, CHUNKED=True)
+# numba's threads), inlined into the energy kernels below (one compiled body instead of
+# two); each compiles only when first used.
+_forces_2d = specialised(_forces_chunks, "_2d", inline="always", THREE_D=False)
+_forces_3d = specialised(_forces_chunks, "_3d", inline="always", THREE_D=True)
+_forces_2d_parallel = specialised(_forces_chunks, "_2d_parallel", parallel=True, inline="always", THREE_D=False,
+                                  CHUNKED=True)
+_forces_3d_parallel = specialised(_forces_chunks, "_3d_parallel", parallel=True, inline="always", THREE_D=True,
+                                  CHUNKED=True)
 # keyed by (three_d, parallel)
 _ENERGY_FORCES = {
     (three_d, parallel): specialised(
-        _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+        _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
         FORCES={(False, False): _forces_2d, (True, False): _forces_3d,
                 (False, True): _forces_2d_parallel, (True, True): _forces_3d_parallel}[(three_d, parallel)],
     )

@@ -14,7 +14,8 @@ come from a ziggurat fed by the same words.
 """
 
 import numpy as np
-from numba import njit
+
+from ._kernels import inlined, njit
 
 # Streams keep the numbers used for different purposes independent.
 STREAM_LANGEVIN = 1
@@ -25,15 +26,19 @@ STREAM_PLACEMENT = 5
 STREAM_CHECKERBOARD = 6
 
 _PARITY = np.uint64(0x1BD11BDAA9FC1A22)
+# Threefry-2x64's rotation constants
+_R12, _R16, _R21, _R24, _R31, _R32, _R42 = (np.uint64(r) for r in (12, 16, 21, 24, 31, 32, 42))
 _TWO_M52 = 1.0 / 4503599627370496.0
 
 
-@njit(inline="always", cache=True)
+@inlined
 def _rotl(x, r):
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+    """``x`` rotated left by ``r`` bits (both ``uint64``, so one compiled version serves
+    every rotation; a literal ``r`` would compile one per constant)."""
+    return (x << r) | (x >> (np.uint64(64) - r))
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def threefry2x64(c0, c1, k0, k1):
     """Threefry-2x64-20 block cipher: counter ``(c0, c1)``, key ``(k0, k1)``.
 
@@ -43,35 +48,35 @@ def threefry2x64(c0, c1, k0, k1):
     x0 = c0 + k0
     x1 = c1 + k1
     # 20 rounds; rotations 16,42,12,31,16,32,24,21; key injection every 4 rounds
-    x0 += x1; x1 = _rotl(x1, 16) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 42) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 12) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 31) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R16) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R42) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R12) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R31) ^ x0  # noqa: E702
     x0 += k1; x1 += k2 + np.uint64(1)  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 16) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 32) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 24) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 21) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R16) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R32) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R24) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R21) ^ x0  # noqa: E702
     x0 += k2; x1 += k0 + np.uint64(2)  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 16) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 42) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 12) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 31) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R16) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R42) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R12) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R31) ^ x0  # noqa: E702
     x0 += k0; x1 += k1 + np.uint64(3)  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 16) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 32) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 24) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 21) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R16) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R32) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R24) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R21) ^ x0  # noqa: E702
     x0 += k1; x1 += k2 + np.uint64(4)  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 16) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 42) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 12) ^ x0  # noqa: E702
-    x0 += x1; x1 = _rotl(x1, 31) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R16) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R42) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R12) ^ x0  # noqa: E702
+    x0 += x1; x1 = _rotl(x1, _R31) ^ x0  # noqa: E702
     x0 += k2; x1 += k0 + np.uint64(5)  # noqa: E702
     return x0, x1
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True)
 def to_unit_open(word):
     """Map a uint64 to a double in the open interval (0, 1) (52 random bits).
 
@@ -82,7 +87,7 @@ def to_unit_open(word):
     return (np.float64(np.int64(word >> np.uint64(12))) + 0.5) * _TWO_M52
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def uniform_pair(seed, stream, c0, c1):
     """Two independent uniforms in (0, 1) for counter ``(c0, c1)``."""
     w0, w1 = threefry2x64(np.uint64(c0), np.uint64(c1), np.uint64(seed), np.uint64(stream))
@@ -113,13 +118,13 @@ def _ziggurat_tables():
 _ZIG_X, _ZIG_RATIO = _ziggurat_tables()
 
 
-@njit(inline="always", cache=True)
+@inlined
 def _signed_unit(word):
     """The top 52 bits of ``word`` as a double in the open interval (-1, 1)."""
     return 2.0 * to_unit_open(word) - 1.0
 
 
-@njit(cache=True)
+@njit(no_cpython_wrapper=True)
 def _ziggurat_rare(word, seed, stream, c0, c1, component):
     """The ziggurat's rejection steps (about 1 % of draws). Their extra random words come
     from the same counter under keys that no first draw uses (bits above 32 set), so a
@@ -131,8 +136,8 @@ def _ziggurat_rare(word, seed, stream, c0, c1, component):
         if abs(u) < _ZIG_RATIO[layer]:
             return u * _ZIG_X[layer]
         attempt += np.uint64(1)
-        key = np.uint64(stream) | (np.uint64(component + 1) << np.uint64(32)) | (attempt << np.uint64(40))
-        e0, e1 = threefry2x64(np.uint64(c0), np.uint64(c1), np.uint64(seed), key)
+        key = stream | ((component + np.uint64(1)) << np.uint64(32)) | (attempt << np.uint64(40))
+        e0, e1 = threefry2x64(c0, c1, seed, key)
         if layer == 0:
             # the tail beyond R (Marsaglia 1964), a rejection sampler of its own: retried
             # until accepted (restarting the ziggurat instead would thin the tail)
@@ -142,8 +147,8 @@ def _ziggurat_rare(word, seed, stream, c0, c1, component):
                 if 2.0 * b > a * a:
                     return _ZIG_R + a if u > 0.0 else -(_ZIG_R + a)
                 attempt += np.uint64(1)
-                key = np.uint64(stream) | (np.uint64(component + 1) << np.uint64(32)) | (attempt << np.uint64(40))
-                e0, e1 = threefry2x64(np.uint64(c0), np.uint64(c1), np.uint64(seed), key)
+                key = stream | ((component + np.uint64(1)) << np.uint64(32)) | (attempt << np.uint64(40))
+                e0, e1 = threefry2x64(c0, c1, seed, key)
         x = u * _ZIG_X[layer]
         f_outer = np.exp(-0.5 * (_ZIG_X[layer] * _ZIG_X[layer] - x * x))
         f_inner = np.exp(-0.5 * (_ZIG_X[layer + 1] * _ZIG_X[layer + 1] - x * x))
@@ -152,7 +157,7 @@ def _ziggurat_rare(word, seed, stream, c0, c1, component):
         word = e1
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def ziggurat_normal(word, seed, stream, c0, c1, component):
     """The standard normal that ``word``, the Threefry word ``component`` (0 or 1) of
     counter ``(c0, c1)``, gives: :func:`normal_pair` split, for callers that draw the
@@ -160,16 +165,17 @@ def ziggurat_normal(word, seed, stream, c0, c1, component):
     return _ziggurat(word, seed, stream, np.uint64(c0), np.uint64(c1), component)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always")
 def _ziggurat(word, seed, stream, c0, c1, component):
     layer = word & np.uint64(_ZIG_LAYERS - 1)
     u = _signed_unit(word)
     if abs(u) < _ZIG_RATIO[layer]:
         return u * _ZIG_X[layer]
-    return _ziggurat_rare(word, seed, stream, c0, c1, component)
+    # all uint64, so one compiled rejection step serves every stream and component
+    return _ziggurat_rare(word, np.uint64(seed), np.uint64(stream), np.uint64(c0), np.uint64(c1), np.uint64(component))
 
 
-@njit(forceinline=True, cache=True)
+@njit(forceinline=True)
 def normal_pair(seed, stream, c0, c1):
     """Two independent standard normal numbers for counter ``(c0, c1)`` (ziggurat).
 
@@ -181,7 +187,7 @@ def normal_pair(seed, stream, c0, c1):
     return _ziggurat(w0, seed, stream, c0, c1, 0), _ziggurat(w1, seed, stream, c0, c1, 1)
 
 
-@njit(cache=True)
+@njit
 def _fill_normal(out, seed, stream, c0):
     flat = out.ravel()
     n = flat.size
@@ -192,7 +198,7 @@ def _fill_normal(out, seed, stream, c0):
             flat[2 * k + 1] = g1
 
 
-@njit(cache=True)
+@njit
 def _fill_uniform(out, seed, stream, c0):
     flat = out.ravel()
     n = flat.size

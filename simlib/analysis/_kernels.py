@@ -9,7 +9,7 @@ only do arithmetic on contiguous arrays; checks live in the public wrappers of
 import itertools
 
 import numpy as np
-from numba import njit
+from .._kernels import njit
 
 
 def cell_grid(lengths, r_cut, n_points):
@@ -30,7 +30,7 @@ def cell_grid(lengths, r_cut, n_points):
     return n_cells, stencil
 
 
-@njit(cache=True)
+@njit
 def build_cells(pos, lengths, n_cells):
     """Sort particles into cells (counting sort).
 
@@ -63,7 +63,7 @@ def build_cells(pos, lengths, n_cells):
     return start, order
 
 
-@njit(cache=True)
+@njit
 def neighbour_cell(c, shift, n_cells, idx):
     """Linear index of the cell ``c`` shifted by ``shift`` (periodic); ``idx`` is scratch (d,)."""
     d = n_cells.shape[0]
@@ -78,7 +78,7 @@ def neighbour_cell(c, shift, n_cells, idx):
     return out
 
 
-@njit(cache=True)
+@njit
 def gather_rows(x, order):
     """x[order] for a 2D array (contiguous copy), so cell members sit together in memory."""
     out = np.empty((order.shape[0], x.shape[1]), x.dtype)
@@ -88,7 +88,7 @@ def gather_rows(x, order):
     return out
 
 
-@njit(cache=True)
+@njit
 def pair_histogram(pos, lengths, labels, n_species, r_min, r_max, bins, n_cells, stencil):
     """Counts of ordered pairs (i != j) by species pair and distance bin."""
     d = pos.shape[1]
@@ -136,7 +136,7 @@ def half_space_wave_vectors(lengths, k_max):
     return nvec[keep], kmag[keep]
 
 
-@njit(cache=True)
+@njit
 def _phase_table(phi, n_max, s_re, s_im, t_re, t_im):
     """t[m] = exp(i m phi) for 0 <= m <= n_max; ``s_re``, ``s_im`` are scratch (block,).
 
@@ -165,7 +165,7 @@ def _phase_table(phi, n_max, s_re, s_im, t_re, t_im):
         t_im[m] = b_re * s_im[r] + b_im * s_re[r]
 
 
-@njit(cache=True)
+@njit
 def density_modes(pos, lengths, nvec):
     """Re and Im of rho_k = sum_j exp(i k.r_j) for integer vectors ``nvec`` (n_k, d).
 
@@ -215,7 +215,7 @@ def density_modes(pos, lengths, nvec):
     return rho_re, rho_im
 
 
-@njit(cache=True)
+@njit
 def _find(parent, i):
     while parent[i] != i:
         parent[i] = parent[parent[i]]  # path halving
@@ -223,7 +223,7 @@ def _find(parent, i):
     return i
 
 
-@njit(cache=True)
+@njit
 def cluster_roots(pos, lengths, cutoff, n_cells, stencil):
     """Union-find over pairs closer than ``cutoff``; returns a cluster id per particle.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from numba import njit
+from .._kernels import njit
 
 from ._common import NotComputedError, check_positive, check_trajectory, require_computed
 
@@ -94,7 +94,7 @@ def _msd_fft(x):
     return out
 
 
-@njit(cache=True)
+@njit
 def _msd_direct(x):
     """Per-particle all-origin MSD by the O(T^2) double loop; x (T, n, d) -> (T, n)."""
     n_frames, n, d = x.shape
@@ -112,7 +112,7 @@ def _msd_direct(x):
     return out
 
 
-@njit(cache=True)
+@njit
 def _acf_direct(v):
     """Per-particle all-origin <v(k).v(k+m)>; v (T, n, d) -> (T, n)."""
     n_frames, n, d = v.shape
@@ -531,7 +531,7 @@ def green_kubo_diffusion(vacf, t_max=None, require_resolved=False, msd_fit=None)
                      msd_window=None if msd_fit is None else (float(msd_fit.t_min), float(msd_fit.t_max)))
 
 
-@njit(cache=True)
+@njit
 def _accumulate_vacf(v, origins, origin_sample, n_active, sample, block_of, sums, counts):
     """Add v(origin) . v(now) of every active origin to its lag's block sums."""
     n_lags = sums.shape[0]
