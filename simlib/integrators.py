@@ -166,9 +166,9 @@ def _run_dynamics_with(
     limit2 = limit * limit
     limited = 0
     flags = np.zeros(n, dtype=np.uint8)
-    # a plain bool, not a literal True: the force kernel then compiles once for the run
-    # and for the Python callers
-    half_list = np.bool_(True)
+    # plain bools, not literals: a literal argument would compile the kernel it is passed
+    # to once more for each value (and apart from the one the Python callers use)
+    yes, no = np.bool_(True), np.bool_(False)
     noisy = scheme != VERLET
     words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
     noise = np.zeros((n if noisy else 0, d))
@@ -179,7 +179,7 @@ def _run_dynamics_with(
         if noisy:
             NOISE(seed, step, words, noise)
         MOVE(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass, noise_euler, c1, c2,
-             half_skin2, max_move2, limit2, flags, False)
+             half_skin2, max_move2, limit2, flags, no)
         rebuild = False
         for i in range(n):
             flag = flags[i]
@@ -198,13 +198,13 @@ def _run_dynamics_with(
             chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
                 neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, half_list,
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, yes,
                                         chunk_start, gather_start, crossing, gather, crossing_forces)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:
             MOVE(scheme, x, images, v, f, box, reference, noise, dt, friction, inv_mass, noise_euler, c1, c2,
-                 half_skin2, max_move2, limit2, flags, True)
+                 half_skin2, max_move2, limit2, flags, yes)
     return OK, n_steps, u_total, virial, builds, limited, 0, neighbours
 
 

@@ -132,14 +132,10 @@ def is_half_list(neighbours, counts):
     return not np.any(first < np.flatnonzero(counts > 0))
 
 
-def cell_grid(box, r_list, n):
-    """Cells per side for a list of radius ``r_list`` (numpy array, int64), and whether
-    the box is large enough (at least three cells per side) to use them."""
-    return _cell_grid(np.asarray(box, dtype=np.float64), float(r_list), int(n))
-
-
-@njit
+@inlined
 def _cell_grid(box, r_list, n):
+    """Cells per side for a list of radius ``r_list`` (int64 array), and whether the box
+    is large enough (at least three cells per side) to use them."""
     d = box.size
     ncell = np.empty(d, dtype=np.int64)
     use_cells = True
@@ -553,15 +549,6 @@ def keep_chunk_index(neighbours, counts, chunks, chunk_start, gather_start, cros
 # its current position and edits the rows of its old and new neighbours in place
 # (sorted insert / remove), so the list stays the same set a global build from the
 # references gives, sorted. The references are what a checkpoint stores.
-
-
-class ReferenceCells:
-    """Cell list of the wrapped list references, for :func:`relist_particle`."""
-
-    def __init__(self, wrapped_reference, box, r_list):
-        n = wrapped_reference.shape[0]
-        self.ncell, self.use_cells = cell_grid(box, r_list, n)
-        self.head, self.next, self.prev, self.cell = reference_cells(wrapped_reference, box, self.ncell)
 
 
 @njit
