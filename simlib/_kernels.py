@@ -13,6 +13,7 @@ import types as _types
 import numba
 from numba import types
 from numba.core import cgutils
+from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
 ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it
@@ -27,10 +28,21 @@ def njit(*args, **options):
     return numba.njit(*args, **options)
 
 
+class _KernelOnly(CPUDispatcher):
+    """A kernel helper compiled without a Python entry: a call from Python would jump to
+    an entry that does not exist, so it raises instead."""
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self.py_func.__module__}.{self.py_func.__name__} is inlined into simlib's kernels "
+                        "and has no Python entry; call its .py_func (the same arithmetic in Python)")
+
+
 def inlined(func):
     """A small helper that kernels call, inlined by LLVM; not callable from Python (no
     Python wrapper is compiled for it, which would cost more than the helper)."""
-    return njit(forceinline=True, no_cpython_wrapper=True)(func)
+    helper = njit(forceinline=True, no_cpython_wrapper=True)(func)
+    helper.__class__ = _KernelOnly
+    return helper
 
 
 def serial_and_parallel(func):

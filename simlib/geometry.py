@@ -88,7 +88,7 @@ def _wrap(x, img, box):
             img[i, k] += shift
 
 
-@njit(forceinline=True)
+@inlined
 def wrap_coordinate(x, length):
     """``(x', n)`` with ``x' = x - n L`` in ``[0, L)``; ``n`` is the image shift (int64)."""
     if 0.0 <= x < length:
@@ -104,7 +104,7 @@ def wrap_coordinate(x, length):
     return x, np.int64(shift)
 
 
-@njit(forceinline=True)
+@inlined
 def min_image(dx, length, half_length):
     """Minimum-image component of ``dx = x_i - x_j`` for two *wrapped* coordinates.
 
@@ -127,7 +127,7 @@ def box_sides(box, three_d):
     return lx, ly, lz, 0.5 * lx, 0.5 * ly, 0.5 * lz
 
 
-@njit(forceinline=True)
+@inlined
 def separation(dx, dy, dz, lx, ly, lz, hx, hy, hz, three_d):
     """Minimum-image ``(dx, dy, dz, r^2)`` from the coordinate differences of two wrapped
     positions (``dz = 0`` in 2D). Scalars only, so a pair loop can call it at no cost."""

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._kernels import inlined, njit, serial_and_parallel, specialised
+from ._kernels import inlined, serial_and_parallel, specialised
 from .geometry import wrap_coordinate
 from .neighbours import (
     _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index,
@@ -306,7 +306,7 @@ def _velocity_and_drift(scheme, vk, fk, gk, dt, friction, inv_mass, noise_euler,
     return vk, vk * dt
 
 
-@njit
+@inlined
 def _set_reference(x, images, box, reference):
     n, d = x.shape
     for i in range(n):

@@ -228,8 +228,9 @@ def _build_all_pairs(x, box, r_list, neighbours, counts, upper_only=False):
 def cell_of(x, i, box, ncell):
     """Flattened cell index of particle ``i`` (x-fastest)."""
     d = x.shape[1]
-    index = 0
-    stride = 1
+    # int64, not literals: a literal 0 would compile the kernels taking the index once more
+    index = np.int64(0)
+    stride = np.int64(1)
     for k in range(d):
         c = int(x[i, k] / box[k] * ncell[k])
         if c >= ncell[k]:
@@ -551,7 +552,7 @@ def keep_chunk_index(neighbours, counts, chunks, chunk_start, gather_start, cros
 # references gives, sorted. The references are what a checkpoint stores.
 
 
-@njit
+@inlined
 def reference_cells(wref, box, ncell):
     """Doubly linked cell lists ``(head, next, prev, cell)`` of the positions ``wref``."""
     n = wref.shape[0]

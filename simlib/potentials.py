@@ -147,7 +147,7 @@ def pair_moment(diameters, n):
     return sum(comb(n, k) * moments[k] * moments[n - k] for k in range(n + 1)) / 2.0**n
 
 
-@njit(forceinline=True)
+@inlined
 def power_law_coefficients(kind, eps, r_cut):
     """Coefficients of the power-law kinds (soft12, lj, unshifted lj), computed once per
     kernel call: ``U = A12 (a/r)^12 + A6 (a/r)^6 - a^6 (S12 a^6 + S6)`` with the shift
@@ -166,7 +166,7 @@ def power_law_coefficients(kind, eps, r_cut):
     return False, 0.0, 0.0, 0.0, 0.0
 
 
-@njit(forceinline=True)
+@inlined
 def pair_term(kind, r2, a_ij, eps, r_cut, coefficients):
     """Pair energy and ``-dU/dr / r`` for squared distance ``r2 < r_cut^2``.
 
@@ -295,7 +295,7 @@ def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts,
     return u_total, virial
 
 
-@njit
+@inlined
 def _all_equal(values):
     """Whether every entry equals the first: then the pair loops need not read the
     partner's diameter (``0.5 * (a + a) == a`` exactly, so the bits are the same)."""

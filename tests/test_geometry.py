@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from numba import njit
 
 from simlib import Box
 from simlib.geometry import min_image
@@ -98,6 +99,20 @@ def test_minimum_image_is_the_shortest_image(lengths):
     assert np.allclose(n, np.rint(n), rtol=0, atol=1e-9)
 
 
+@njit
+def kernel_min_image(dx, length, half_length):
+    """:func:`min_image` compiled as the kernels inline it (it has no Python entry)."""
+    return min_image(dx, length, half_length)
+
+
+def test_a_helper_without_python_entry_raises_when_called_from_python():
+    """Helpers inlined into the kernels compile no Python entry; a call from Python
+    raises, naming the helper, instead of jumping to an entry that does not exist."""
+    with pytest.raises(TypeError, match="simlib.geometry.min_image .*py_func"):
+        min_image(1.0, 10.0, 5.0)
+    assert min_image.py_func(6.0, 10.0, 5.0) == -4.0
+
+
 @pytest.mark.parametrize("lengths", [(10.0, 7.0), (5.0, 8.0, 11.0)])
 def test_kernel_min_image_on_wrapped_coordinates(lengths):
     """The numba helper used by every pair loop: one conditional shift for wrapped x."""
@@ -114,13 +129,13 @@ def test_kernel_min_image_on_wrapped_coordinates(lengths):
     got = np.empty_like(xi)
     for k in range(box.dim):
         for m in range(len(xi)):
-            got[m, k] = min_image(xi[m, k] - xj[m, k], L[k], 0.5 * L[k])
+            got[m, k] = kernel_min_image(xi[m, k] - xj[m, k], L[k], 0.5 * L[k])
     expected = _brute_minimum_image(xi - xj, L)
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     # edge particles are a hair apart, not a box length apart
     assert np.all(np.abs(got[:8]) < 1e-12)
     # antisymmetric, so pair forces cancel exactly
-    back = np.array([[min_image(xj[m, k] - xi[m, k], L[k], 0.5 * L[k]) for k in range(box.dim)]
+    back = np.array([[kernel_min_image(xj[m, k] - xi[m, k], L[k], 0.5 * L[k]) for k in range(box.dim)]
                      for m in range(len(xi))])
     assert np.array_equal(back, -got)
 
