@@ -153,9 +153,9 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
 
     If the returned count exceeds ``neighbours.shape[1]`` the list is incomplete
     (overflow) and must be rebuilt with at least that capacity (the serial full build
-    returns a lower bound when even a row's upper part does not fit). With ``parallel`` the rows are
-    filled and sorted on numba's threads (each particle writes only its own row);
-    serially each pair's distance is checked once and the rows are completed by
+    returns a lower bound when even a row's upper part does not fit). With ``parallel``
+    the rows are filled and sorted on numba's threads (each particle writes only its own
+    row); serially each pair's distance is checked once and the rows are completed by
     transposition. Both give the same list, so it is the same for any thread count.
     With ``half`` each row keeps only its neighbours above ``i``: the upper part of the
     full row (on threads too, each particle filling its own row).
