@@ -11,10 +11,12 @@ signature, not by its compile flags.
 import types as _types
 
 import numba
+import numpy as np
 from numba import types
 from numba.core import cgutils
+from numba.core.imputils import impl_ret_new_ref
 from numba.core.registry import CPUDispatcher
-from numba.extending import intrinsic
+from numba.extending import intrinsic, lower_builtin, type_callable
 
 ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it
 
@@ -43,16 +45,6 @@ def inlined(func):
     helper = njit(forceinline=True, no_cpython_wrapper=True)(func)
     helper.__class__ = _KernelOnly
     return helper
-
-
-def serial_and_parallel(func):
-    """``(serial, parallel)`` kernels of ``func``, whose particle loop uses ``prange``."""
-    twin = _types.FunctionType(func.__code__, func.__globals__, func.__name__ + "_parallel",
-                              func.__defaults__, func.__closure__)
-    twin.__qualname__ = func.__qualname__ + "_parallel"
-    twin.__module__ = func.__module__
-    twin.__doc__ = func.__doc__
-    return njit(cache=True)(func), njit(parallel=True, cache=True)(twin)
 
 
 def specialised(func, suffix, parallel=False, inline="never", **constants):
@@ -111,3 +103,63 @@ def prefetch_at(typingctx, array, row, column):
         return _prefetch_codegen(context, builder, signature.args[0], args[0], indices)
 
     return sig, codegen
+
+
+def empty(shape, dtype):
+    """``np.empty(shape, dtype)``, for kernels: numba compiles its own ``np.empty`` once
+    for each shape and dtype signature (about 0.1 s each on a cold cache); this one is
+    lowered in place. ``shape`` an integer or a tuple of integers, ``dtype`` a numpy
+    scalar type such as ``np.int64``."""
+    return np.empty(shape, dtype)
+
+
+def zeros(shape, dtype):
+    """``np.zeros(shape, dtype)``, lowered in place as :func:`empty` is."""
+    return np.zeros(shape, dtype)
+
+
+def _array_type(shape, dtype):
+    if isinstance(shape, types.Integer):
+        ndim = 1
+    elif isinstance(shape, types.BaseTuple) and all(isinstance(t, types.Integer) for t in shape):
+        ndim = len(shape)
+    else:
+        return None
+    if isinstance(dtype, types.NumberClass):
+        return types.Array(dtype.instance_type, ndim, "C")
+    if isinstance(dtype, types.DType):
+        return types.Array(dtype.dtype, ndim, "C")
+    return None
+
+
+@type_callable(empty)
+def _type_empty(context):
+    return _array_type
+
+
+@type_callable(zeros)
+def _type_zeros(context):
+    return _array_type
+
+
+def _allocate(context, builder, sig, args):
+    from numba.np.arrayobj import _empty_nd_impl, _parse_empty_args
+
+    array_type, shapes = _parse_empty_args(context, builder, sig, args)
+    return array_type, _empty_nd_impl(context, builder, array_type, shapes)
+
+
+@lower_builtin(empty, types.Integer, types.Any)
+@lower_builtin(empty, types.BaseTuple, types.Any)
+def _lower_empty(context, builder, sig, args):
+    array_type, array = _allocate(context, builder, sig, args)
+    return impl_ret_new_ref(context, builder, array_type, array._getvalue())
+
+
+@lower_builtin(zeros, types.Integer, types.Any)
+@lower_builtin(zeros, types.BaseTuple, types.Any)
+def _lower_zeros(context, builder, sig, args):
+    array_type, array = _allocate(context, builder, sig, args)
+    size = builder.mul(array.itemsize, array.nitems)
+    cgutils.memset(builder, array.data, size, 0)
+    return impl_ret_new_ref(context, builder, array_type, array._getvalue())

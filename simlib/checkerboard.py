@@ -33,7 +33,7 @@ on which thread runs it, so the result is the same bits for any number of thread
 import numpy as np
 from numba import prange
 
-from ._kernels import njit, specialised
+from ._kernels import empty, njit, specialised, zeros
 from .geometry import min_image, wrap_coordinate
 from .potentials import HARD, pair_term, power_law_coefficients
 from .rng import STREAM_CHECKERBOARD, threefry2x64, to_unit_open
@@ -97,25 +97,25 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
     n_cells = nx * ny * nz
     n_colours = 8 if three_d else 4
     per_colour = n_cells // n_colours
-    width = np.empty(d)
+    width = empty(d, np.float64)
     for k in range(d):
         width[k] = box[k] / cells[k]
     key0 = np.uint64(seed)
     key1 = np.uint64(STREAM_CHECKERBOARD)
-    cell_of = np.empty(n, dtype=np.int64)
-    cell_start = np.zeros(n_cells + 1, dtype=np.int64)
-    fill = np.empty(n_cells, dtype=np.int64)
-    order = np.empty(n, dtype=np.int64)
-    sorted_x = np.empty((n, 3))
-    sorted_a = np.empty(n)
+    cell_of = empty(n, np.int64)
+    cell_start = zeros(n_cells + 1, np.int64)
+    fill = empty(n_cells, np.int64)
+    order = empty(n, np.int64)
+    sorted_x = empty((n, 3), np.float64)
+    sorted_a = empty(n, np.float64)
     # image shifts of the sweep's accepted moves, in sorted order (added to ``images`` at
     # the end of the sweep: a write per accepted move to a random row of ``images`` would
     # miss the cache at large N and share cache lines between threads)
-    shifts = np.zeros((n, 3), dtype=np.int64)
-    accepted_in = np.zeros(n_cells, dtype=np.int64)
-    left_in = np.zeros(n_cells, dtype=np.int64)
-    offset = np.zeros(3)
-    colours = np.empty(n_colours, dtype=np.int64)
+    shifts = zeros((n, 3), np.int64)
+    accepted_in = zeros(n_cells, np.int64)
+    left_in = zeros(n_cells, np.int64)
+    offset = zeros(3, np.float64)
+    colours = empty(n_colours, np.int64)
     for s in range(n_sweeps):
         sweep = np.uint64(sweep0 + s)
         # 1. grid offset and colour order
@@ -184,8 +184,8 @@ def _run_checkerboard_with(x, images, diameters, box, kind, eps, r_cut, cells, s
                 images[i, 2] += shifts[p, 2]
     # 4. energy and virial at the end, from the last sweep's cells (its particles have
     # stayed in them): per particle, then summed in sorted order (any thread count)
-    u_part = np.zeros(n)
-    w_part = np.zeros(n)
+    u_part = zeros(n, np.float64)
+    w_part = zeros(n, np.float64)
     if n_sweeps > 0:
         for e in prange(n_cells):
             e = np.int64(e)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import inlined, njit
+from ._kernels import inlined
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,23 @@ class Box:
         return dr - self.lengths * np.rint(dr / self.lengths)
 
     def wrap(self, positions, images):
-        """Wrap ``positions`` (N, d) into [0, L) in place, updating ``images`` (N, d) int64."""
-        _wrap(positions, images, self.lengths)
+        """Wrap ``positions`` (N, d) into [0, L) in place, updating ``images`` (N, d) int64:
+        :func:`wrap_coordinate` on every coordinate, in numpy (same bits)."""
+        outside = ~((positions >= 0.0) & (positions < self.lengths))
+        if not outside.any():
+            return
+        rows, dims = np.nonzero(outside)
+        length = self.lengths[dims]
+        x = positions[rows, dims]
+        shift = np.floor(x / length)
+        x = x - shift * length
+        # round-off: floor can leave x == L, and x / L can round to -0.0 for subnormal x < 0
+        over = x >= length
+        x[over] -= length[over]
+        shift[over] += 1.0
+        x[x < 0.0] = 0.0
+        positions[rows, dims] = x
+        images[rows, dims] += shift.astype(np.int64)
 
     def unwrap(self, positions, images):
         """Unwrapped positions ``x + n L``, shape (N, d)."""
@@ -77,15 +92,6 @@ def _check_side(side):
     if not (np.isfinite(side) and side > 0):
         raise ValueError(f"box side must be a positive finite number, got {side!r}")
     return float(side)
-
-
-@njit
-def _wrap(x, img, box):
-    n, d = x.shape
-    for i in range(n):
-        for k in range(d):
-            x[i, k], shift = wrap_coordinate(x[i, k], box[k])
-            img[i, k] += shift
 
 
 @inlined

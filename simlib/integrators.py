@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._kernels import inlined, serial_and_parallel, specialised
+from ._kernels import empty, inlined, specialised, zeros
 from .geometry import wrap_coordinate
 from .neighbours import (
     _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index,
@@ -143,8 +143,9 @@ def run_dynamics(
 
 
 # Set per specialisation (end of this module): the particle update, list build, chunk index
-# and force kernels, serial or parallel, of the dimension.
+# and force kernels, serial or parallel, of the dimension; and whether it is 3D.
 MOVE = BUILD = CHUNK_INDEX = ENERGY_FORCES = NOISE = None
+THREE_D = False
 
 
 def _run_dynamics_with(
@@ -165,13 +166,13 @@ def _run_dynamics_with(
     builds = 0
     limit2 = limit * limit
     limited = 0
-    flags = np.zeros(n, dtype=np.uint8)
+    flags = zeros(n, np.uint8)
     # plain bools, not literals: a literal argument would compile the kernel it is passed
     # to once more for each value (and apart from the one the Python callers use)
     yes, no = np.bool_(True), np.bool_(False)
     noisy = scheme != VERLET
-    words = np.empty((3 if d == 3 else 2, n if noisy else 0), dtype=np.uint64)
-    noise = np.zeros((n if noisy else 0, d))
+    words = empty((3 if d == 3 else 2, n if noisy else 0), np.uint64)
+    noise = zeros((n if noisy else 0, d), np.float64)
     chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
         neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
     for s in range(n_steps):
@@ -192,7 +193,7 @@ def _run_dynamics_with(
         if rebuild:
             needed = BUILD(x, box, r_list, neighbours, counts)
             while needed > neighbours.shape[1]:
-                neighbours = np.empty((n, int(np.ceil(1.25 * needed))), dtype=np.int32)
+                neighbours = empty((n, np.int64(np.ceil(1.25 * needed))), np.int32)
                 needed = BUILD(x, box, r_list, neighbours, counts)
             _set_reference(x, images, box, reference)
             chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
@@ -219,20 +220,21 @@ def _langevin_noise(seed, step, words, noise):
     ``(step, 2 i + 1)`` for a third component), as :func:`simlib.rng.normal_pair` gives
     them. The Threefry words are drawn in a loop of their own, which the compiler
     vectorises (a third of the cost of drawing them one particle at a time)."""
-    n, d = noise.shape
+    n = noise.shape[0]
+    three_d = THREE_D
     key0 = np.uint64(seed)
     key1 = np.uint64(STREAM_LANGEVIN)
     for i in prange(n):
         w0, w1 = threefry2x64(step, np.uint64(2 * i), key0, key1)
         words[0, i] = w0
         words[1, i] = w1
-        if d == 3:
+        if three_d:
             w2, _ = threefry2x64(step, np.uint64(2 * i + 1), key0, key1)
             words[2, i] = w2
     for i in prange(n):
         noise[i, 0] = ziggurat_normal(words[0, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i), 0)
         noise[i, 1] = ziggurat_normal(words[1, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i), 1)
-        if d == 3:
+        if three_d:
             noise[i, 2] = ziggurat_normal(words[2, i], seed, STREAM_LANGEVIN, step, np.uint64(2 * i + 1), 0)
 
 
@@ -241,7 +243,9 @@ def _move_loop(scheme, x, images, v, f, box, reference, noise, dt, friction, inv
     """One step's update of every particle, or (``kick_only``) the closing half kick of
     BAOAB and velocity Verlet. The body is written out in the loop: a helper taking
     arrays would cost reference counting on every particle."""
-    n, d = x.shape
+    n = x.shape[0]
+    three_d = THREE_D
+    d = 3 if three_d else 2
     for i in prange(n):
         if kick_only:
             for k in range(d):
@@ -253,13 +257,13 @@ def _move_loop(scheme, x, images, v, f, box, reference, noise, dt, friction, inv
         if scheme != VERLET:
             g0 = noise[i, 0]
             g1 = noise[i, 1]
-            if d == 3:
+            if three_d:
                 g2 = noise[i, 2]
         v0, dx0 = _velocity_and_drift(scheme, v[i, 0], f[i, 0], g0, dt, friction, inv_mass, noise_euler, c1, c2)
         v1, dx1 = _velocity_and_drift(scheme, v[i, 1], f[i, 1], g1, dt, friction, inv_mass, noise_euler, c1, c2)
         v2 = 0.0
         dx2 = 0.0
-        if d == 3:
+        if three_d:
             v2, dx2 = _velocity_and_drift(scheme, v[i, 2], f[i, 2], g2, dt, friction, inv_mass, noise_euler, c1, c2)
         move2 = dx0 * dx0 + dx1 * dx1 + dx2 * dx2
         flag = 0
@@ -314,19 +318,30 @@ def _set_reference(x, images, box, reference):
             reference[i, k] = x[i, k] + images[i, k] * box[k]
 
 
-# the step's noise and particle update, serial or on threads
-_noise_serial, _noise_parallel = serial_and_parallel(_langevin_noise)
-_move_serial, _move_parallel = serial_and_parallel(_move_loop)
+# the step's noise and particle update, by dimension, serial or on threads; keyed by
+# (three_d, parallel)
+_NOISE = {
+    (three_d, parallel): specialised(_langevin_noise, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+                                     parallel=parallel, THREE_D=three_d)
+    for three_d in (False, True)
+    for parallel in (False, True)
+}
+_MOVE = {
+    (three_d, parallel): specialised(_move_loop, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+                                     parallel=parallel, THREE_D=three_d)
+    for three_d in (False, True)
+    for parallel in (False, True)
+}
 
 # keyed by (three_d, parallel); each compiles only when first used
 _RUN_DYNAMICS = {
     (three_d, parallel): specialised(
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
-        MOVE=_move_parallel if parallel else _move_serial,
+        MOVE=_MOVE[(three_d, parallel)],
         BUILD=_build_list_half_parallel if parallel else _build_list_half,
         CHUNK_INDEX=chunk_index if parallel else keep_chunk_index,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
-        NOISE=_noise_parallel if parallel else _noise_serial,
+        NOISE=_NOISE[(three_d, parallel)],
     )
     for three_d in (False, True)
     for parallel in (False, True)

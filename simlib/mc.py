@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import prefetch, prefetch_at, specialised
+from ._kernels import empty, prefetch, prefetch_at, specialised
 from .geometry import wrap_coordinate
 from .integrators import LIST_OVERFLOW, OK, _check_positive
 from .neighbours import _cell_grid, reference_cells, relist_particle
@@ -91,7 +91,7 @@ def _run_metropolis_with(
     monodisperse = _all_equal(diameters)
     lx, ly = box[0], box[1]
     lz = box[2] if three_d else 1.0
-    wref = np.empty_like(reference)
+    wref = empty((n, d), np.float64)
     for m in range(n):
         for k in range(d):
             wref[m, k], _ = wrap_coordinate(reference[m, k], box[k])
@@ -99,20 +99,20 @@ def _run_metropolis_with(
     if use_cells:
         head, nxt, prv, cell = reference_cells(wref, box, ncell)
     else:
-        head = np.empty(0, dtype=np.int64)
+        head = empty(0, np.int64)
         nxt, prv, cell = head, head, head
-    buffer = np.empty(neighbours.shape[1], dtype=neighbours.dtype)
+    buffer = empty(neighbours.shape[1], neighbours.dtype)
     capacity = neighbours.shape[1]
     accepted = 0
     relists = 0
-    draws = np.empty((5, CHUNK))
-    picks = np.empty(CHUNK, dtype=np.int64)
+    draws = empty((5, CHUNK), np.float64)
+    picks = empty(CHUNK, np.int64)
     key0 = np.uint64(seed)
     key1 = np.uint64(STREAM_METROPOLIS)
     for s in range(n_sweeps):
         sweep = np.uint64(sweep0 + s)
         for first in range(0, n, CHUNK):
-            m = min(CHUNK, n - first)
+            m = CHUNK if n - first > CHUNK else n - first
             # trial t's numbers: uniform_pair(seed, STREAM_METROPOLIS, sweep, 4 t + k)
             for k in range(m):
                 t = first + k
@@ -127,7 +127,8 @@ def _run_metropolis_with(
                     draws[4, k] = to_unit_open(w4)
                 else:
                     draws[4, k] = 0.5
-                picks[k] = min(np.int64(draws[0, k] * n), n - 1)
+                pick = np.int64(draws[0, k] * n)
+                picks[k] = pick if pick < n - 1 else n - 1
             for k in range(m):
                 if k + LOOKAHEAD < m:
                     ahead = picks[k + LOOKAHEAD]

@@ -24,7 +24,7 @@ particle that strays more than ``skin / 2`` from it is re-listed alone
 import numpy as np
 from numba import prange
 
-from ._kernels import inlined, njit, specialised
+from ._kernels import empty, inlined, njit, specialised, zeros
 from .geometry import box_sides, min_image, separation
 
 
@@ -137,12 +137,16 @@ def _cell_grid(box, r_list, n):
     """Cells per side for a list of radius ``r_list`` (int64 array), and whether the box
     is large enough (at least three cells per side) to use them."""
     d = box.size
-    ncell = np.empty(d, dtype=np.int64)
+    ncell = empty(d, np.int64)
     use_cells = True
     # dilute systems: cap at about 2 cells per particle so the cell tables stay O(N)
-    max_per_side = max(3, int((2.0 * n) ** (1.0 / d)))
+    max_per_side = np.int64((2.0 * n) ** (1.0 / d))
+    if max_per_side < 3:
+        max_per_side = 3
     for k in range(d):
-        ncell[k] = min(int(np.floor(box[k] / r_list)), max_per_side)
+        ncell[k] = np.int64(np.floor(box[k] / r_list))
+        if ncell[k] > max_per_side:
+            ncell[k] = max_per_side
         if ncell[k] < 3:
             use_cells = False
     return ncell, use_cells
@@ -162,7 +166,12 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     """
     if half:
         return (_build_list_half_parallel if parallel else _build_list_half)(x, box, r_list, neighbours, counts)
-    return (_build_list_parallel if parallel else _build_list_by_transpose)(x, box, r_list, neighbours, counts)
+    if parallel:
+        return _build_list_parallel(x, box, r_list, neighbours, counts)
+    largest = _build_list_half(x, box, r_list, neighbours, counts)
+    if largest > neighbours.shape[1]:
+        return largest
+    return _add_lower_parts(neighbours, counts)
 
 
 # Set per specialisation (end of this module): the kernel that fills the rows from the
@@ -232,7 +241,7 @@ def cell_of(x, i, box, ncell):
     index = np.int64(0)
     stride = np.int64(1)
     for k in range(d):
-        c = int(x[i, k] / box[k] * ncell[k])
+        c = np.int64(x[i, k] / box[k] * ncell[k])
         if c >= ncell[k]:
             c = ncell[k] - 1
         elif c < 0:
@@ -253,8 +262,8 @@ def sort_into_cells(x, box, ncell):
     total = 1
     for k in range(ncell.size):
         total *= ncell[k]
-    cell_index = np.empty(n, dtype=np.int64)
-    cell_start = np.zeros(total + 1, dtype=np.int64)
+    cell_index = empty(n, np.int64)
+    cell_start = zeros(total + 1, np.int64)
     for i in range(n):
         c = cell_of(x, i, box, ncell)
         cell_index[i] = c
@@ -262,7 +271,7 @@ def sort_into_cells(x, box, ncell):
     for c in range(total):
         cell_start[c + 1] += cell_start[c]
     fill = cell_start[:-1].copy()
-    cell_members = np.empty(n, dtype=np.int64)
+    cell_members = empty(n, np.int64)
     for i in range(n):
         c = cell_index[i]
         cell_members[fill[c]] = i
@@ -352,28 +361,27 @@ _build_cells_parallel = specialised(_cell_rows, "_parallel", parallel=True, inli
 
 
 @njit
-def _build_list_by_transpose(x, box, r_list, neighbours, counts):
-    """The full list, with each pair's distance checked once: the half list (the upper
-    parts of the rows, :func:`_build_list_half`), then the transpose. Row ``j``'s lower
-    part is the ``i < j`` whose upper part holds ``j``, written in ascending ``i``, hence
-    sorted: the rows :func:`_cell_rows` fills. Returns the largest count; rows are
-    incomplete when it exceeds the capacity (if even an upper part did not fit, the
-    largest upper part, a lower bound of the count needed).
+def _add_lower_parts(neighbours, counts):
+    """A half list (the upper parts of the rows, as :func:`_build_list_half` fills them)
+    completed to the full list by transposition, each pair's distance having been
+    checked once. Row ``j``'s lower part is the ``i < j`` whose upper part holds ``j``,
+    written in ascending ``i``, hence sorted: the rows :func:`_cell_rows` fills. Returns
+    the largest count; when it exceeds the capacity, ``counts`` are the full rows' and
+    the table is incomplete. A kernel of its own, apart from the build: numba would
+    optimise the build's code once more inside a kernel calling it.
     """
-    n = x.shape[0]
+    n = counts.shape[0]
     capacity = neighbours.shape[1]
-    largest = _build_list_half(x, box, r_list, neighbours, counts)
-    if largest > capacity:
-        return largest
     upper = counts.copy()
-    lower = np.zeros(n, dtype=np.int32)
+    lower = zeros(n, np.int32)
     for i in range(n):
         for k in range(upper[i]):
             lower[neighbours[i, k]] += 1
     largest = 0
     for i in range(n):
         counts[i] = lower[i] + upper[i]
-        largest = max(largest, counts[i])
+        if counts[i] > largest:
+            largest = counts[i]
     if largest > capacity:
         return largest
     for i in range(n):
@@ -456,23 +464,24 @@ def chunk_index(neighbours, counts, chunks, chunk_start, gather_start, crossing,
     spare if not. Any number of chunks gives the serial bits.
     """
     n = counts.shape[0]
-    chunks = max(1, min(n, chunks))
+    chunks = n if chunks > n else chunks
+    chunks = 1 if chunks < 1 else chunks
     if chunk_start.shape[0] != chunks + 1:
-        chunk_start = np.empty(chunks + 1, dtype=np.int64)
-        gather_start = np.empty(chunks + 1, dtype=np.int64)
+        chunk_start = empty(chunks + 1, np.int64)
+        gather_start = empty(chunks + 1, np.int64)
     for c in range(chunks + 1):
         chunk_start[c] = (c * n) // chunks
     # crossings per chunk of rows (in parallel below), then where each chunk's go
-    found = np.zeros(chunks + 1, dtype=np.int64)
+    found = zeros(chunks + 1, np.int64)
     _count_crossings(neighbours, counts, chunk_start, found)
     for c in range(chunks):
         found[c + 1] += found[c]
     total = found[chunks]
     if crossing.shape[0] < total:
         room = total + total // 4 + 1
-        crossing = np.empty((room, 2), dtype=np.int64)
-        gather = np.empty(room, dtype=np.int64)
-        crossing_forces = np.empty((room, crossing_forces.shape[1]))
+        crossing = empty((room, 2), np.int64)
+        gather = empty(room, np.int64)
+        crossing_forces = empty((room, crossing_forces.shape[1]), np.float64)
     _list_crossings(neighbours, counts, chunk_start, found, crossing)
     # a stable counting sort by the partner's chunk keeps each partner's crossings in
     # ascending i
@@ -559,10 +568,15 @@ def reference_cells(wref, box, ncell):
     total = 1
     for k in range(ncell.size):
         total *= ncell[k]
-    head = np.full(total, -1, dtype=np.int64)
-    nxt = np.full(n, -1, dtype=np.int64)
-    prv = np.full(n, -1, dtype=np.int64)
-    cell = np.empty(n, dtype=np.int64)
+    head = empty(total, np.int64)
+    for c in range(total):
+        head[c] = -1
+    nxt = empty(n, np.int64)
+    prv = empty(n, np.int64)
+    cell = empty(n, np.int64)
+    for i in range(n):
+        nxt[i] = -1
+        prv[i] = -1
     for i in range(n):
         c = cell_of(wref, i, box, ncell)
         cell[i] = c
@@ -696,23 +710,34 @@ def relist_particle(i, wref, box, r_list, ncell, use_cells, head, nxt, prv, cell
     return 0
 
 
-@njit
-def closest_scaled_pair(x, diameters, box, neighbours, counts):
-    """The listed pair with the smallest ``r / a_ij``: returns ``(i, j, r / a_ij)``."""
+def closest_scaled_pair(x, diameters, box, neighbours, counts, rows_at_once=65536):
+    """The listed pair with the smallest ``r / a_ij``: returns ``(i, j, r / a_ij)``, the
+    first in list order if several tie, and ``(-1, -1, inf)`` for an empty list. Plain
+    numpy, ``rows_at_once`` rows at a time (it runs once per simulation; a kernel would
+    cost more to compile than it saves)."""
     n, d = x.shape
     best_i, best_j, best = -1, -1, np.inf
-    for i in range(n):
-        for jj in range(counts[i]):
-            j = neighbours[i, jj]
-            r2 = 0.0
-            for k in range(d):
-                dk = min_image(x[i, k] - x[j, k], box[k], 0.5 * box[k])
-                r2 += dk * dk
-            a_ij = 0.5 * (diameters[i] + diameters[j])
-            ratio2 = r2 / (a_ij * a_ij)
-            if ratio2 < best:
-                best_i, best_j, best = i, j, ratio2
-    return best_i, best_j, np.sqrt(best)
+    for first in range(0, n, rows_at_once):
+        rows = np.arange(first, min(n, first + rows_at_once))
+        width = int(counts[rows].max(initial=0))
+        if width == 0:
+            continue
+        partners = neighbours[rows, :width].astype(np.int64)
+        listed = np.arange(width) < counts[rows, None]
+        partners[~listed] = rows[np.nonzero(~listed)[0]]
+        r2 = np.zeros(partners.shape)
+        for k in range(d):
+            dk = x[rows, k][:, None] - x[partners, k]
+            half = 0.5 * box[k]
+            dk = np.where(dk > half, dk - box[k], np.where(dk < -half, dk + box[k], dk))
+            r2 += dk * dk
+        a_ij = 0.5 * (diameters[rows][:, None] + diameters[partners])
+        ratio2 = np.where(listed, r2 / (a_ij * a_ij), np.inf)
+        at = int(np.argmin(ratio2))
+        row, column = divmod(at, width)
+        if ratio2[row, column] < best:
+            best_i, best_j, best = int(rows[row]), int(partners[row, column]), float(ratio2[row, column])
+    return best_i, best_j, float(np.sqrt(best))
 
 
 # The builders: each compiles only when first used (a parallel kernel takes seconds to compile).

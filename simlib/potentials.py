@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._kernels import inlined, njit, specialised
+from ._kernels import empty, inlined, njit, specialised
 from .geometry import box_sides, min_image, separation
 from .neighbours import chunk_index, empty_chunk_index, is_half_list
 
@@ -231,7 +231,7 @@ def energy_forces_all_pairs(x, diameters, box, kind, eps, r_cut, forces):
     forces[:, :] = 0.0
     u_total = 0.0
     virial = 0.0
-    dr = np.empty(d)
+    dr = empty(d, np.float64)
     for i in range(n):
         for j in range(i + 1, n):
             r2 = 0.0
@@ -283,8 +283,8 @@ FORCES = None
 def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half,
                         chunk_start, gather_start, crossing, gather, crossing_forces):
     n = x.shape[0]
-    u_part = np.empty(n)
-    w_part = np.empty(n)
+    u_part = empty(n, np.float64)
+    w_part = empty(n, np.float64)
     FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
            _all_equal(diameters), chunk_start, gather_start, crossing, gather, crossing_forces)
     u_total = 0.0

@@ -5,7 +5,7 @@ import pytest
 from numba import njit
 
 from simlib import Box
-from simlib.geometry import min_image
+from simlib.geometry import min_image, wrap_coordinate
 
 
 def _wrap(box, x):
@@ -72,6 +72,36 @@ def test_wrap_random_values_and_accumulates_images():
     box.wrap(moved, img)
     assert np.all((moved >= 0) & (moved < box.lengths))
     assert np.allclose(box.unwrap(moved, img), target, rtol=0, atol=1e-12)
+
+
+@njit
+def kernel_wrap(x, img, box):
+    """:func:`wrap_coordinate` on every coordinate, as the kernels wrap a moved particle."""
+    n, d = x.shape
+    for i in range(n):
+        for k in range(d):
+            x[i, k], shift = wrap_coordinate(x[i, k], box[k])
+            img[i, k] += shift
+
+
+def test_box_wrap_gives_the_kernels_bits():
+    """``Box.wrap`` (numpy, for positions given from Python) and the kernels' wrap agree
+    bit for bit, at the round-off cases too."""
+    box = Box((4.0, 6.5, 9.25))
+    L = box.lengths
+    gen = np.random.default_rng(3)
+    x = gen.uniform(-100.0, 100.0, size=(3000, 3))
+    x[:1000] = gen.uniform(0.0, 1.0, size=(1000, 3)) * L  # already inside
+    specials = [0.0, -0.0, -1e-17, -1e-300, -1e-320, 1e-17, np.nextafter(L[0], 0.0), L[0], -L[0], 3 * L[0],
+                np.nextafter(L[0], 2 * L[0]), 1e6 + 0.3, -1e6 - 0.3, -np.nextafter(0.0, 1.0)]
+    x[1000:1000 + len(specials), 0] = specials
+    images = gen.integers(-5, 5, size=x.shape)
+    pos, img = x.copy(), images.copy()
+    box.wrap(pos, img)
+    kernel_pos, kernel_img = x.copy(), images.copy()
+    kernel_wrap(kernel_pos, kernel_img, L)
+    assert np.array_equal(pos.view(np.int64), kernel_pos.view(np.int64))
+    assert np.array_equal(img, kernel_img)
 
 
 def _brute_minimum_image(dr, L):

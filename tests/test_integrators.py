@@ -249,11 +249,11 @@ def test_step_noise_is_the_documented_normals_bitwise(dim):
     """The kernels draw a step's Threefry words in a vectorised loop of their own; the
     normals are still normal_pair's at the documented counters, bit for bit, including
     the ziggurat's rare rejections (about 1 % of 2 x 3000 draws)."""
-    from simlib.integrators import _noise_parallel, _noise_serial
+    from simlib.integrators import _NOISE
 
     n, seed, step = 3000, 12345, 678
     expected = _noise(seed, step, n, dim)
-    for kernel in (_noise_serial, _noise_parallel):
+    for kernel in (_NOISE[(dim == 3, False)], _NOISE[(dim == 3, True)]):
         words = np.empty((3 if dim == 3 else 2, n), dtype=np.uint64)
         noise = np.zeros((n, dim))
         kernel(seed, np.uint64(step), words, noise)
