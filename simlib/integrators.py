@@ -18,9 +18,7 @@ from numba import prange
 
 from ._kernels import empty, inlined, specialised, zeros
 from .geometry import wrap_coordinate
-from .neighbours import (
-    _build_list_half, _build_list_half_parallel, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index,
-)
+from .neighbours import _BUILD, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index
 from .potentials import _ENERGY_FORCES
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
 
@@ -338,7 +336,7 @@ _RUN_DYNAMICS = {
     (three_d, parallel): specialised(
         _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
         MOVE=_MOVE[(three_d, parallel)],
-        BUILD=_build_list_half_parallel if parallel else _build_list_half,
+        BUILD=_BUILD[(three_d, parallel, True)],
         CHUNK_INDEX=chunk_index if parallel else keep_chunk_index,
         ENERGY_FORCES=_ENERGY_FORCES[(three_d, parallel)],
         NOISE=_NOISE[(three_d, parallel)],

@@ -164,20 +164,20 @@ def build_list(x, box, r_list, neighbours, counts, parallel=False, half=False):
     With ``half`` each row keeps only its neighbours above ``i``: the upper part of the
     full row (on threads too, each particle filling its own row).
     """
-    if half:
-        return (_build_list_half_parallel if parallel else _build_list_half)(x, box, r_list, neighbours, counts)
-    if parallel:
-        return _build_list_parallel(x, box, r_list, neighbours, counts)
-    largest = _build_list_half(x, box, r_list, neighbours, counts)
+    three_d = x.shape[1] == 3
+    if half or parallel:
+        return _BUILD[(three_d, bool(parallel), bool(half))](x, box, r_list, neighbours, counts)
+    largest = _BUILD[(three_d, False, True)](x, box, r_list, neighbours, counts)
     if largest > neighbours.shape[1]:
         return largest
     return _add_lower_parts(neighbours, counts)
 
 
 # Set per specialisation (end of this module): the kernel that fills the rows from the
-# cells, and whether rows keep only their neighbours above i.
+# cells, whether rows keep only their neighbours above i, and whether the kernel is 3D.
 CELL_ROWS = None
 UPPER_ONLY = False
+THREE_D = False
 
 
 def _build_list_with(x, box, r_list, neighbours, counts):
@@ -297,9 +297,9 @@ def _cell_coordinates(c, nx, ny):
 
 
 @inlined
-def _stencil(ncell, d):
+def _stencil(ncell, three_d):
     """``(3^d, nx, ny, nz)``: cells around a cell and the grid shape (``nz = 0`` in 2D)."""
-    return (27 if d == 3 else 9), ncell[0], ncell[1], (ncell[2] if d == 3 else 0)
+    return (27 if three_d else 9), ncell[0], ncell[1], (ncell[2] if three_d else 0)
 
 
 @inlined
@@ -330,23 +330,24 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
     taken in cell order, which keeps the positions read by neighbours in cache. The
     distance check is written out in the loop (a called helper taking arrays costs
     reference counting); the row sort is inlined."""
-    n, d = x.shape
+    n = x.shape[0]
+    three_d = THREE_D
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    width, nx, ny, nz = _stencil(ncell, d)
-    lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
+    width, nx, ny, nz = _stencil(ncell, three_d)
+    lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     for mi in prange(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
-        zi = x[i, 2] if d == 3 else 0.0
+        zi = x[i, 2] if three_d else 0.0
         cx, cy, cz = _cell_coordinates(cell_index[i], nx, ny)
         count = 0
         for a in range(width):
             nc = _around_cell(cx, cy, cz, a, nx, ny, nz)
             for m in range(cell_start[nc], cell_start[nc + 1]):
                 j = cell_members[m]
-                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if d == 3 else 0.0),
-                                         lx, ly, lz, hx, hy, hz, d == 3)
+                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
+                                         lx, ly, lz, hx, hy, hz, three_d)
                 if r2 < r2_list and j != i:
                     if count < capacity:
                         neighbours[i, count] = j
@@ -357,12 +358,11 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
     return _largest(counts)
 
 
-_build_cells_parallel = specialised(_cell_rows, "_parallel", parallel=True, inline="always")
 
 
 @njit
 def _add_lower_parts(neighbours, counts):
-    """A half list (the upper parts of the rows, as :func:`_build_list_half` fills them)
+    """A half list (the upper parts of the rows, as the half build fills them)
     completed to the full list by transposition, each pair's distance having been
     checked once. Row ``j``'s lower part is the ``i < j`` whose upper part holds ``j``,
     written in ascending ``i``, hence sorted: the rows :func:`_cell_rows` fills. Returns
@@ -405,15 +405,16 @@ def _cell_rows_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index
     a half list, each pair's distance checked once. Each particle writes only its own
     row, so the loop runs on threads too. Returns the largest count; rows are
     incomplete when it exceeds the capacity."""
-    n, d = x.shape
+    n = x.shape[0]
+    three_d = THREE_D
     capacity = neighbours.shape[1]
     r2_list = r_list * r_list
-    width, nx, ny, nz = _stencil(ncell, d)
-    lx, ly, lz, hx, hy, hz = box_sides(box, d == 3)
+    width, nx, ny, nz = _stencil(ncell, three_d)
+    lx, ly, lz, hx, hy, hz = box_sides(box, three_d)
     for mi in prange(n):
         i = cell_members[mi]
         xi, yi = x[i, 0], x[i, 1]
-        zi = x[i, 2] if d == 3 else 0.0
+        zi = x[i, 2] if three_d else 0.0
         cx, cy, cz = _cell_coordinates(cell_index[i], nx, ny)
         count = 0
         for a in range(width):
@@ -426,8 +427,8 @@ def _cell_rows_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index
                 if j <= i:
                     break
                 m -= 1
-                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if d == 3 else 0.0),
-                                         lx, ly, lz, hx, hy, hz, d == 3)
+                _, _, _, r2 = separation(xi - x[j, 0], yi - x[j, 1], zi - (x[j, 2] if three_d else 0.0),
+                                         lx, ly, lz, hx, hy, hz, three_d)
                 # stored whenever there is room (kept only if counted): the only branch
                 # is one that is always taken until a row overflows
                 if count < capacity:
@@ -439,8 +440,6 @@ def _cell_rows_upper(x, box, r_list, ncell, cell_start, cell_members, cell_index
     return _largest(counts)
 
 
-_build_cells_upper = specialised(_cell_rows_upper, "_serial", inline="always")
-_build_cells_upper_parallel = specialised(_cell_rows_upper, "_parallel", parallel=True, inline="always")
 
 
 @njit
@@ -741,7 +740,15 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts, rows_at_once=6553
 
 
 # The builders: each compiles only when first used (a parallel kernel takes seconds to compile).
-_build_list_parallel = specialised(_build_list_with, "_parallel", parallel=True, CELL_ROWS=_build_cells_parallel)
-_build_list_half = specialised(_build_list_with, "_half", CELL_ROWS=_build_cells_upper, UPPER_ONLY=True)
-_build_list_half_parallel = specialised(_build_list_with, "_half_parallel", parallel=True,
-                                        CELL_ROWS=_build_cells_upper_parallel, UPPER_ONLY=True)
+_BUILD = {
+    (three_d, parallel, half): specialised(
+        _build_list_with, f"_{3 if three_d else 2}d{'_half' if half else ''}{'_parallel' if parallel else ''}",
+        parallel=parallel, UPPER_ONLY=half, THREE_D=three_d,
+        CELL_ROWS=specialised(_cell_rows_upper if half else _cell_rows,
+                              f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
+                              inline="always", THREE_D=three_d),
+    )
+    for three_d in (False, True)
+    # the serial full list is the half list completed by _add_lower_parts
+    for parallel, half in ((True, False), (False, True), (True, True))
+}
