@@ -16,7 +16,7 @@ from numba import types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_new_ref
 from numba.core.registry import CPUDispatcher
-from numba.extending import intrinsic, lower_builtin, type_callable
+from numba.extending import intrinsic, lower_builtin, overload, type_callable
 
 ir = cgutils.ir  # llvmlite's IR builder, as numba itself uses it
 
@@ -132,34 +132,37 @@ def _array_type(shape, dtype):
     return None
 
 
-@type_callable(empty)
-def _type_empty(context):
-    return _array_type
+def _register_allocators():
+    """Type and lower :func:`empty` and :func:`zeros` in place, from numba's own array
+    allocation (internal names, stable for years); with a numba that lacks them, fall
+    back to numba's ``np.empty`` and ``np.zeros`` (the same arrays, compiled per
+    signature)."""
+    try:
+        from numba.np.arrayobj import _empty_nd_impl, _parse_empty_args
+    except ImportError:
+        overload(empty)(lambda shape, dtype: lambda shape, dtype: np.empty(shape, dtype))
+        overload(zeros)(lambda shape, dtype: lambda shape, dtype: np.zeros(shape, dtype))
+        return
+
+    type_callable(empty)(lambda context: _array_type)
+    type_callable(zeros)(lambda context: _array_type)
+
+    def allocate(context, builder, sig, args):
+        array_type, shapes = _parse_empty_args(context, builder, sig, args)
+        return array_type, _empty_nd_impl(context, builder, array_type, shapes)
+
+    def lower_empty(context, builder, sig, args):
+        array_type, array = allocate(context, builder, sig, args)
+        return impl_ret_new_ref(context, builder, array_type, array._getvalue())
+
+    def lower_zeros(context, builder, sig, args):
+        array_type, array = allocate(context, builder, sig, args)
+        cgutils.memset(builder, array.data, builder.mul(array.itemsize, array.nitems), 0)
+        return impl_ret_new_ref(context, builder, array_type, array._getvalue())
+
+    for shape_type in (types.Integer, types.BaseTuple):
+        lower_builtin(empty, shape_type, types.Any)(lower_empty)
+        lower_builtin(zeros, shape_type, types.Any)(lower_zeros)
 
 
-@type_callable(zeros)
-def _type_zeros(context):
-    return _array_type
-
-
-def _allocate(context, builder, sig, args):
-    from numba.np.arrayobj import _empty_nd_impl, _parse_empty_args
-
-    array_type, shapes = _parse_empty_args(context, builder, sig, args)
-    return array_type, _empty_nd_impl(context, builder, array_type, shapes)
-
-
-@lower_builtin(empty, types.Integer, types.Any)
-@lower_builtin(empty, types.BaseTuple, types.Any)
-def _lower_empty(context, builder, sig, args):
-    array_type, array = _allocate(context, builder, sig, args)
-    return impl_ret_new_ref(context, builder, array_type, array._getvalue())
-
-
-@lower_builtin(zeros, types.Integer, types.Any)
-@lower_builtin(zeros, types.BaseTuple, types.Any)
-def _lower_zeros(context, builder, sig, args):
-    array_type, array = _allocate(context, builder, sig, args)
-    size = builder.mul(array.itemsize, array.nitems)
-    cgutils.memset(builder, array.data, size, 0)
-    return impl_ret_new_ref(context, builder, array_type, array._getvalue())
+_register_allocators()
