@@ -358,8 +358,6 @@ def _cell_rows(x, box, r_list, ncell, cell_start, cell_members, cell_index, neig
     return _largest(counts)
 
 
-
-
 @njit
 def _add_lower_parts(neighbours, counts):
     """A half list (the upper parts of the rows, as the half build fills them)
