@@ -47,6 +47,12 @@ def inlined(func):
     return helper
 
 
+def variant(three_d, parallel, kind=""):
+    """The name suffix of a kernel's specialisation, e.g. ``_2d_half_parallel``: one
+    naming for every kernel, as numba's cache keys kernels by name."""
+    return f"_{3 if three_d else 2}d{kind}{'_parallel' if parallel else ''}"
+
+
 def specialised(func, suffix, parallel=False, inline="never", **constants):
     """A cached kernel of ``func`` in which the module globals named in ``constants`` take
     the given values. numba freezes globals at compile time, so a branch on such a

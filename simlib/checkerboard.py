@@ -33,7 +33,7 @@ on which thread runs it, so the result is the same bits for any number of thread
 import numpy as np
 from numba import prange
 
-from ._kernels import empty, njit, specialised, zeros
+from ._kernels import empty, njit, specialised, variant, zeros
 from .geometry import min_image, wrap_coordinate
 from .potentials import HARD, pair_term, power_law_coefficients
 from .rng import STREAM_CHECKERBOARD, threefry2x64, to_unit_open
@@ -367,7 +367,7 @@ _cell_energies_3d = specialised(_cell_energies, "_3d", THREE_D=True, _block_ener
 # keyed by (three_d, parallel); each compiles only when first used
 _KERNELS = {
     (three_d, parallel): specialised(
-        _run_checkerboard_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
+        _run_checkerboard_with, variant(three_d, parallel), parallel=parallel,
         THREE_D=three_d, CELL_TRIALS=_cell_trials_3d if three_d else _cell_trials_2d,
         CELL_ENERGIES=_cell_energies_3d if three_d else _cell_energies_2d,
     )

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._kernels import empty, inlined, specialised, zeros
+from ._kernels import empty, inlined, specialised, variant, zeros
 from .geometry import wrap_coordinate
 from .neighbours import _BUILD, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index
 from .potentials import _ENERGY_FORCES
@@ -319,14 +319,12 @@ def _set_reference(x, images, box, reference):
 # the step's noise and particle update, by dimension, serial or on threads; keyed by
 # (three_d, parallel)
 _NOISE = {
-    (three_d, parallel): specialised(_langevin_noise, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
-                                     parallel=parallel, THREE_D=three_d)
+    (three_d, parallel): specialised(_langevin_noise, variant(three_d, parallel), parallel=parallel, THREE_D=three_d)
     for three_d in (False, True)
     for parallel in (False, True)
 }
 _MOVE = {
-    (three_d, parallel): specialised(_move_loop, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
-                                     parallel=parallel, THREE_D=three_d)
+    (three_d, parallel): specialised(_move_loop, variant(three_d, parallel), parallel=parallel, THREE_D=three_d)
     for three_d in (False, True)
     for parallel in (False, True)
 }
@@ -334,7 +332,7 @@ _MOVE = {
 # keyed by (three_d, parallel); each compiles only when first used
 _RUN_DYNAMICS = {
     (three_d, parallel): specialised(
-        _run_dynamics_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}",
+        _run_dynamics_with, variant(three_d, parallel),
         MOVE=_MOVE[(three_d, parallel)],
         BUILD=_BUILD[(three_d, parallel, True)],
         CHUNK_INDEX=chunk_index if parallel else keep_chunk_index,

@@ -24,7 +24,7 @@ particle that strays more than ``skin / 2`` from it is re-listed alone
 import numpy as np
 from numba import prange
 
-from ._kernels import empty, inlined, njit, specialised, zeros
+from ._kernels import empty, inlined, njit, specialised, variant, zeros
 from .geometry import box_sides, min_image, separation
 
 
@@ -740,10 +740,10 @@ def closest_scaled_pair(x, diameters, box, neighbours, counts, rows_at_once=6553
 # The builders: each compiles only when first used (a parallel kernel takes seconds to compile).
 _BUILD = {
     (three_d, parallel, half): specialised(
-        _build_list_with, f"_{3 if three_d else 2}d{'_half' if half else ''}{'_parallel' if parallel else ''}",
+        _build_list_with, variant(three_d, parallel, "_half" if half else ""),
         parallel=parallel, UPPER_ONLY=half, THREE_D=three_d,
         CELL_ROWS=specialised(_cell_rows_upper if half else _cell_rows,
-                              f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
+                              variant(three_d, parallel), parallel=parallel,
                               inline="always", THREE_D=three_d),
     )
     for three_d in (False, True)

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._kernels import empty, inlined, njit, specialised
+from ._kernels import empty, inlined, njit, specialised, variant
 from .geometry import box_sides, min_image, separation
 from .neighbours import chunk_index, empty_chunk_index, is_half_list
 
@@ -543,7 +543,7 @@ _forces_3d_parallel = specialised(_forces_chunks, "_3d_parallel", parallel=True,
 # keyed by (three_d, parallel)
 _ENERGY_FORCES = {
     (three_d, parallel): specialised(
-        _energy_forces_with, f"_{3 if three_d else 2}d{'_parallel' if parallel else ''}", parallel=parallel,
+        _energy_forces_with, variant(three_d, parallel), parallel=parallel,
         FORCES={(False, False): _forces_2d, (True, False): _forces_3d,
                 (False, True): _forces_2d_parallel, (True, True): _forces_3d_parallel}[(three_d, parallel)],
     )
