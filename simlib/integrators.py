@@ -19,7 +19,7 @@ from numba import prange
 from ._kernels import empty, inlined, specialised, variant, zeros
 from .geometry import wrap_coordinate
 from .neighbours import _BUILD, chunk_index, empty_chunk_index, is_half_list, keep_chunk_index
-from .potentials import _ENERGY_FORCES
+from .potentials import _ENERGY_FORCES, _all_equal
 from .rng import STREAM_LANGEVIN, threefry2x64, ziggurat_normal
 
 EULER = 0
@@ -171,6 +171,9 @@ def _run_dynamics_with(
     noisy = scheme != VERLET
     words = empty((3 if d == 3 else 2, n if noisy else 0), np.uint64)
     noise = zeros((n if noisy else 0, d), np.float64)
+    u_part = empty(n, np.float64)
+    w_part = empty(n, np.float64)
+    monodisperse = _all_equal(diameters)
     chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
         neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
     for s in range(n_steps):
@@ -197,8 +200,9 @@ def _run_dynamics_with(
             chunk_start, gather_start, crossing, gather, crossing_forces = CHUNK_INDEX(
                 neighbours, counts, threads, chunk_start, gather_start, crossing, gather, crossing_forces)
             builds += 1
-        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, yes,
-                                        chunk_start, gather_start, crossing, gather, crossing_forces)
+        u_total, virial = ENERGY_FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, f, u_part, w_part,
+                                        yes, monodisperse, chunk_start, gather_start, crossing, gather,
+                                        crossing_forces)
         if not np.isfinite(u_total):
             return NON_FINITE, s, u_total, virial, builds, limited, -1, neighbours
         if scheme != EULER:

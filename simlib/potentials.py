@@ -273,26 +273,11 @@ def energy_forces_list(x, diameters, box, kind, eps, r_cut, neighbours, counts, 
     chunks = empty_chunk_index(x.shape[1])
     if parallel:
         chunks = chunk_index(neighbours, counts, numba.get_num_threads(), *chunks)
-    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, bool(half), *chunks)
-
-
-# Set per specialisation (end of this module): the kernel that fills the forces.
-FORCES = None
-
-
-def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, half,
-                        chunk_start, gather_start, crossing, gather, crossing_forces):
     n = x.shape[0]
-    u_part = empty(n, np.float64)
-    w_part = empty(n, np.float64)
-    FORCES(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-           _all_equal(diameters), chunk_start, gather_start, crossing, gather, crossing_forces)
-    u_total = 0.0
-    virial = 0.0
-    for i in range(n):
-        u_total += u_part[i]
-        virial += w_part[i]
-    return u_total, virial
+    # exact equality, as the kernels' _all_equal tests it
+    monodisperse = bool(n == 0 or (diameters == diameters[0]).all())
+    return kernel(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, np.empty(n), np.empty(n),
+                  bool(half), monodisperse, *chunks)
 
 
 @inlined
@@ -321,8 +306,12 @@ THREE_D = False
 CHUNKED = False
 
 
-def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
                    monodisperse, chunk_start, gather_start, crossing, gather, crossing_forces):
+    """Fill ``forces`` from a neighbour list (see :func:`energy_forces_list`) and return
+    ``(U, W)``, the per-particle parts ``u_part`` and ``w_part`` (scratch, length N)
+    summed in index order. ``monodisperse``: all diameters are equal (see
+    :func:`_all_equal`)."""
     # each chunk of particles (one per thread; one in all for the serial kernel) runs the
     # loop of Newton's third law; the pairs whose partner lies in a later chunk
     # (crossings, see chunk_index) are evaluated first and start their partners' forces.
@@ -409,6 +398,12 @@ def _forces_chunks(x, diameters, box, kind, eps, r_cut, neighbours, counts, forc
                 forces[i, 2] += fz
             u_part[i] = ui
             w_part[i] = wi
+    u_total = 0.0
+    virial = 0.0
+    for i in range(n):
+        u_total += u_part[i]
+        virial += w_part[i]
+    return u_total, virial
 
 
 @njit
@@ -530,23 +525,12 @@ def move_energy_change_3d(i, nx, ny, nz, x, diameters, box, kind, eps, r_cut, ne
     return u_new - u_old
 
 
-# The force loops, specialised by dimension (a 3D branch taken on every pair costs
+# The force kernels, specialised by dimension (a 3D branch taken on every pair costs
 # about a fifth of the 2D kernel's time) and by thread use (the parallel ones run on
-# numba's threads), inlined into the energy kernels below (one compiled body instead of
-# two); each compiles only when first used.
-_forces_2d = specialised(_forces_chunks, "_2d", inline="always", THREE_D=False)
-_forces_3d = specialised(_forces_chunks, "_3d", inline="always", THREE_D=True)
-_forces_2d_parallel = specialised(_forces_chunks, "_2d_parallel", parallel=True, inline="always", THREE_D=False,
-                                  CHUNKED=True)
-_forces_3d_parallel = specialised(_forces_chunks, "_3d_parallel", parallel=True, inline="always", THREE_D=True,
-                                  CHUNKED=True)
-# keyed by (three_d, parallel)
+# numba's threads); keyed by (three_d, parallel), each compiled only when first used.
 _ENERGY_FORCES = {
-    (three_d, parallel): specialised(
-        _energy_forces_with, variant(three_d, parallel), parallel=parallel,
-        FORCES={(False, False): _forces_2d, (True, False): _forces_3d,
-                (False, True): _forces_2d_parallel, (True, True): _forces_3d_parallel}[(three_d, parallel)],
-    )
+    (three_d, parallel): specialised(_energy_forces_with, variant(three_d, parallel), parallel=parallel,
+                                     THREE_D=three_d, CHUNKED=parallel)
     for three_d in (False, True)
     for parallel in (False, True)
 }

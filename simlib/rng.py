@@ -162,11 +162,6 @@ def ziggurat_normal(word, seed, stream, c0, c1, component):
     """The standard normal that ``word``, the Threefry word ``component`` (0 or 1) of
     counter ``(c0, c1)``, gives: :func:`normal_pair` split, for callers that draw the
     words themselves (in a vectorised loop)."""
-    return _ziggurat(word, seed, stream, np.uint64(c0), np.uint64(c1), component)
-
-
-@njit(inline="always")
-def _ziggurat(word, seed, stream, c0, c1, component):
     layer = word & np.uint64(_ZIG_LAYERS - 1)
     u = _signed_unit(word)
     if abs(u) < _ZIG_RATIO[layer]:
@@ -184,7 +179,7 @@ def normal_pair(seed, stream, c0, c1):
     where Box-Muller costs a logarithm, a square root, a sine and a cosine.
     """
     w0, w1 = threefry2x64(np.uint64(c0), np.uint64(c1), np.uint64(seed), np.uint64(stream))
-    return _ziggurat(w0, seed, stream, c0, c1, 0), _ziggurat(w1, seed, stream, c0, c1, 1)
+    return ziggurat_normal(w0, seed, stream, c0, c1, 0), ziggurat_normal(w1, seed, stream, c0, c1, 1)
 
 
 @njit

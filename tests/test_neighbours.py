@@ -375,7 +375,7 @@ def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_thread
     # every particle receives its lower pairs in ascending rows, whatever the chunks: the
     # crossings (many when indices are random in space, few when sorted by x) first
     from simlib.neighbours import chunk_index, empty_chunk_index
-    from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d, _forces_3d_parallel
+    from simlib.potentials import _ENERGY_FORCES
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
     x = random_fill(n, L, dim, seed=4, fixed=edge_points(L, dim))
@@ -384,13 +384,13 @@ def test_any_chunking_gives_the_serial_forces_bit_for_bit(dim, order, two_thread
     diameters = polydisperse_diameters(n, 0.15, seed=3)
     nl = _half_list(x, L, dim)
     pot = Potential("lj", r_cut=2.5)
-    serial, chunked = (_forces_2d, _forces_2d_parallel) if dim == 2 else (_forces_3d, _forces_3d_parallel)
+    serial, chunked = _ENERGY_FORCES[(dim == 3, False)], _ENERGY_FORCES[(dim == 3, True)]
     args = (x, diameters, Box.cube(L, dim).lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts)
 
     def forces(kernel, index):
         f, u, w = np.full_like(x, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        kernel(*args, f, u, w, True, False, *index)
-        return f, u, w
+        totals = kernel(*args, f, u, w, True, False, *index)
+        return f, u, w, np.array(totals)
 
     want = forces(serial, empty_chunk_index(dim))
     assert np.abs(want[0]).max() > 0.1
@@ -479,7 +479,7 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     # expression 0.5 (a_i + a_j) gives the same bits, which the kernel run with the flag
     # off shows
     from simlib.neighbours import chunk_index, empty_chunk_index, keep_chunk_index
-    from simlib.potentials import _forces_2d, _forces_2d_parallel, _forces_3d
+    from simlib.potentials import _ENERGY_FORCES
 
     L, n = (25.0, 400) if dim == 2 else (11.5, 300)
     box = Box.cube(L, dim)
@@ -488,14 +488,14 @@ def test_equal_diameters_skip_the_partners_diameter_with_the_same_bits(dim, para
     pot = Potential("lj", r_cut=2.5)
     nl = NeighbourList(2.5, 0.4, half=True)
     nl.build(x, np.zeros(x.shape, dtype=np.int64), box)
-    kernel = {(2, False): _forces_2d, (2, True): _forces_2d_parallel, (3, False): _forces_3d}[(dim, parallel)]
+    kernel = _ENERGY_FORCES[(dim == 3, parallel)]
     pairs = (chunk_index if parallel else keep_chunk_index)(nl.neighbours, nl.counts, 3, *empty_chunk_index(dim))
     results = []
     for monodisperse in (True, False):
         f, u, w = np.zeros_like(x), np.zeros(n), np.zeros(n)
-        kernel(x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts, f, u, w,
-               nl.half, monodisperse, *pairs)
-        results.append((f, u, w))
+        totals = kernel(x, diameters, box.lengths, pot.code, pot.epsilon, pot.r_cut, nl.neighbours, nl.counts, f, u,
+                        w, nl.half, monodisperse, *pairs)
+        results.append((f, u, w, np.array(totals)))
     for a, b in zip(*results):
         assert np.array_equal(a, b)
     assert np.abs(results[0][0]).max() > 0.1
