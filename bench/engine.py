@@ -247,8 +247,10 @@ def thread_speedups(best):
             for r in best if r["code"] == "simlib" and r["threads"] > 1 and (r["kind"], r["n"]) in one]
 
 
-def compile_times():
-    """Cold compile (empty numba cache) and cached load, for Langevin, NVE and MC runs."""
+def compile_times(repeats=3):
+    """Cold compile (empty numba cache) and cached load, for Langevin, NVE and MC runs, each
+    from a fresh process; the cold compile ``repeats`` times, each into a new empty cache,
+    and the best kept, as for the rates (this machine's speed wanders by a quarter)."""
     code = (
         "import time; t=time.perf_counter(); import simlib; "
         "s=simlib.initial_state(64, simlib.Box.cube(12.0, 2), seed=1); "
@@ -258,13 +260,19 @@ def compile_times():
         "simlib.Simulation(s, p, simlib.Metropolis(kT=1.0)).run(5); "
         "print(time.perf_counter()-t)"
     )
-    with tempfile.TemporaryDirectory() as cache:
+
+    def seconds(cache):
         env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
-        times = []
-        for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-            times.append(float(out.stdout.strip().splitlines()[-1]))
-    return {"cold_compile_seconds": times[0], "cached_load_seconds": times[1]}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    cold, cached = [], []
+    for _ in range(max(1, repeats)):
+        with tempfile.TemporaryDirectory() as cache:
+            cold.append(seconds(cache))
+            cached.append(seconds(cache))
+    return {"cold_compile_seconds": min(cold), "cached_load_seconds": min(cached),
+            "cold_compile_runs": cold, "cached_load_runs": cached}
 
 
 def cpu_model():
@@ -307,9 +315,10 @@ def main(argv=None):
     speedups = thread_speedups(best)
     for q in speedups:
         print(f"  simlib {q['kind']:<15} N={q['n']:<7} {q['threads']} threads vs 1: {q['speedup']:.2f}x")
-    compile_info = {} if args.no_compile else compile_times()
+    compile_info = {} if args.no_compile else compile_times(args.repeats)
     if compile_info:
-        print(f"cold compile {compile_info['cold_compile_seconds']:.1f} s, "
+        runs = ", ".join(f"{t:.1f}" for t in compile_info["cold_compile_runs"])
+        print(f"cold compile {compile_info['cold_compile_seconds']:.1f} s (best of {runs}), "
               f"cached load {compile_info['cached_load_seconds']:.1f} s")
     report = {
         "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
