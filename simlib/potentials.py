@@ -306,8 +306,8 @@ THREE_D = False
 CHUNKED = False
 
 
-def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part, half,
-                   monodisperse, chunk_start, gather_start, crossing, gather, crossing_forces):
+def _energy_forces_with(x, diameters, box, kind, eps, r_cut, neighbours, counts, forces, u_part, w_part,
+                        half, monodisperse, chunk_start, gather_start, crossing, gather, crossing_forces):
     """Fill ``forces`` from a neighbour list (see :func:`energy_forces_list`) and return
     ``(U, W)``, the per-particle parts ``u_part`` and ``w_part`` (scratch, length N)
     summed in index order. ``monodisperse``: all diameters are equal (see
