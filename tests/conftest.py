@@ -53,6 +53,39 @@ def _overflow_hang_guard(request, monkeypatch):
     yield
 
 
+# Tests run side by side on pytest-xdist's workers (pyproject: -n auto). Each file is one
+# unit of work, run by one worker, so a module fixture is built once; files sharing a
+# session fixture share a unit. The longest units are handed out first, so that no worker
+# starts one near the end while the others sit idle.
+SHARED_UNITS = {"test_sweep": "complete_run", "test_workflow": "complete_run"}
+LONGEST_FIRST = ["complete_run", "test_slurm", "test_reliability", "test_stage_safety", "test_bad_input",
+                 "test_checkerboard", "test_bench"]
+
+
+def _unit(nodeid):
+    stem = Path(nodeid.split("::", 1)[0]).stem
+    return SHARED_UNITS.get(stem, stem)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        unit = _unit(item.nodeid)
+        return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a unit, the files' own order
+
+
+@pytest.hookimpl(optionalhook=True)  # only with pytest-xdist
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _unit(nodeid)
+
+    return FileUnits(config, log)
+
+
 SOFT = simlib.Potential("soft12", r_cut=3.0)
 
 
