@@ -79,6 +79,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False  # hand units out in LONGEST_FIRST order, not by test count
+
     class FileUnits(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             return _unit(nodeid)

@@ -4,7 +4,7 @@ The cluster comes from ci/slurm/start.sh and is always stopped again by
 ci/slurm/stop.sh. Opt-in: runs only as root and only when SIMLIB_SLURM_TEST=1
 or CI=true, so that a developer's plain `pytest` stays fast:
 
-    sudo SIMLIB_SLURM_TEST=1 python -m pytest -m slurm tests/test_slurm.py -s
+    sudo SIMLIB_SLURM_TEST=1 python -m pytest -n 0 -m slurm tests/test_slurm.py -s
 
 Two tests share the cluster:
   * test_toy_workflow_on_slurm: a tiny workflow written to tmp_path (with a
