@@ -79,3 +79,20 @@ def test_every_imported_package_is_declared_in_pyproject_and_environment():
     conda = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
     conda_names = {re.split(r"[<>=!~ ]", dep)[0].lower() for dep in conda if isinstance(dep, str)} - {"python"}
     assert conda_names == declared, conda_names ^ declared
+
+
+def test_tests_run_side_by_side_each_file_on_one_worker():
+    """The README: the tests run on pytest-xdist's workers, at most four, and each test file
+    is one unit of work (the workflow and sweep files one together: they share a run)."""
+    import os
+
+    import conftest
+
+    addopts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    options = addopts.split()
+    assert options[options.index("-n") + 1] == "auto" and options[options.index("--maxprocesses") + 1] == "4"
+    assert conftest._unit("tests/test_rng.py::test_a[1]") == conftest._unit("tests/test_rng.py::test_b") == "test_rng"
+    assert conftest._unit("tests/test_sweep.py::test_a") == conftest._unit("tests/test_workflow.py::test_b")
+    assert conftest._unit("tests/test_mc.py::test_a") != conftest._unit("tests/test_rng.py::test_a")
+    if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # not under -n 0
+        assert 1 <= int(os.environ["PYTEST_XDIST_WORKER_COUNT"]) <= 4
