@@ -2,6 +2,7 @@
 numba cache key covers only kernel modules, and every imported package is declared."""
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -84,8 +85,6 @@ def test_every_imported_package_is_declared_in_pyproject_and_environment():
 def test_tests_run_side_by_side_each_file_on_one_worker():
     """The README: the tests run on pytest-xdist's workers, at most four, and each test file
     is one unit of work (the workflow and sweep files one together: they share a run)."""
-    import os
-
     import conftest
 
     addopts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
