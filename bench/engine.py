@@ -143,9 +143,19 @@ def find_lammps(log=print):
     return lmp
 
 
+def lammps_atoms(n):
+    """LAMMPS's atom count for a requested ``n``: ``in.lj2d`` builds a square lattice."""
+    return max(2, round(n**0.5)) ** 2
+
+
+def same_size(n, m):
+    """Sizes close enough to compare rates (LAMMPS's square lattice rounds N)."""
+    return abs(n - m) <= 0.01 * n
+
+
 def run_lammps(lmp, n, workdir, target_seconds=2.0, rate_guess=None):
-    side = max(2, round(n**0.5))
-    n_atoms = side * side
+    n_atoms = lammps_atoms(n)
+    side = round(n_atoms**0.5)
     steps = max(2, int(target_seconds * (rate_guess or 3e6) / n_atoms))
     melt = max(20, min(1000, int(4e6 // n_atoms)))
     log = Path(workdir) / f"log.lammps.{n_atoms}"
@@ -234,7 +244,7 @@ def ratios(best):
         if r["code"] != "simlib":
             continue
         for o in best:
-            if o["code"] != "simlib" and o["kind"] == COUNTERPART[r["kind"]] and abs(o["n"] - r["n"]) <= 0.01 * r["n"]:
+            if o["code"] != "simlib" and o["kind"] == COUNTERPART[r["kind"]] and same_size(r["n"], o["n"]):
                 out.append({"kind": r["kind"], "n": r["n"], "threads": r["threads"], "versus": f"{o['code']} {o['kind']}",
                             "ratio": r["rate"] / o["rate"]})
     return out
@@ -245,6 +255,22 @@ def thread_speedups(best):
     one = {(r["kind"], r["n"]): r["rate"] for r in best if r["code"] == "simlib" and r["threads"] == 1}
     return [{"kind": r["kind"], "n": r["n"], "threads": r["threads"], "speedup": r["rate"] / one[(r["kind"], r["n"])]}
             for r in best if r["code"] == "simlib" and r["threads"] > 1 and (r["kind"], r["n"]) in one]
+
+
+def summary_lines(best, ratio_rows, speedups):
+    """The table of best rates, simlib's ratios to the other codes and its thread speed-ups,
+    as printed by ``python -m bench.engine`` and logged by the ``scaling`` rule."""
+    lines = [f"{'code':<8}{'kind':<16}{'N':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}"]
+    for r in best:
+        lines.append(f"{r['code']:<8}{r['kind']:<16}{r['n']:>8}{r['rate']:>12.3e}{r['ns_per_particle_step']:>14.1f}")
+    lines.append("")
+    lines.append("ratios (simlib / other, > 1 means simlib is faster):")
+    for q in ratio_rows:
+        lines.append(f"  simlib {q['kind']:<15} N={q['n']:<7} threads={q['threads']} vs {q['versus']:<16} "
+                     f"{q['ratio']:.2f}")
+    for q in speedups:
+        lines.append(f"  simlib {q['kind']:<15} N={q['n']:<7} {q['threads']} threads vs 1: {q['speedup']:.2f}x")
+    return lines
 
 
 def compile_times(repeats=3):
@@ -304,17 +330,11 @@ def main(argv=None):
     kinds = tuple(args.kinds.split(","))
     rows = measure_codes([args.n], kinds=kinds, threads=threads, repeats=args.repeats, target_seconds=args.seconds)
     best = best_rows(rows)
-    print(f"\nbest of {args.repeats} per code:")
-    print(f"{'code':<8}{'kind':<16}{'N':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}")
-    for r in best:
-        print(f"{r['code']:<8}{r['kind']:<16}{r['n']:>8}{r['rate']:>12.3e}{r['ns_per_particle_step']:>14.1f}")
-    print("\nratios (simlib / other, > 1 means simlib is faster):")
     ratio_rows = ratios(best)
-    for q in ratio_rows:
-        print(f"  simlib {q['kind']:<15} N={q['n']:<7} threads={q['threads']} vs {q['versus']:<16} {q['ratio']:.2f}")
     speedups = thread_speedups(best)
-    for q in speedups:
-        print(f"  simlib {q['kind']:<15} N={q['n']:<7} {q['threads']} threads vs 1: {q['speedup']:.2f}x")
+    print(f"\nbest of {args.repeats} per code:")
+    for line in summary_lines(best, ratio_rows, speedups):
+        print(line)
     compile_info = {} if args.no_compile else compile_times(args.repeats)
     if compile_info:
         runs = ", ".join(f"{t:.1f}" for t in compile_info["cold_compile_runs"])

@@ -60,7 +60,24 @@ def test_scaling_script_writes_the_csv_and_figure(tmp_path):
     assert all(float(r["peak_memory_mb"]) > 0 and float(r["ns_per_particle_step"]) > 0
                for r in table if r["code"] == "simlib")
     assert (tmp_path / "scaling.png").stat().st_size > 10_000
-    assert "wrote" in (tmp_path / "scaling.log").read_text()
+    log = (tmp_path / "scaling.log").read_text()
+    assert "wrote" in log and "ratios (simlib / other" in log
+    if (engine.SHARED_BENCH / "ref_sim.cpp").exists() and shutil.which("g++"):
+        for kind, versus in (("langevin", "c++ langevin"), ("nve", "c++ langevin"), ("mc", "c++ mc"),
+                             ("mc_checkerboard", "c++ mc")):
+            assert f"simlib {kind:<15} N=256     threads=1 vs {versus}" in log
+
+
+def test_the_scaling_rule_compares_every_size_with_lammps():
+    """LAMMPS's input builds a square lattice: each size of the `scaling` rule must round
+    to a lattice close enough for a ratio (`engine.same_size`)."""
+    import re
+
+    rule = (ROOT / "workflow" / "rules" / "scaling.smk").read_text()
+    sizes = [int(n) for n in re.search(r"sizes=\[([0-9, ]+)\]", rule).group(1).split(",")]
+    assert sizes[0] <= 1100 and sizes[-1] >= 10**6
+    assert all(engine.same_size(n, engine.lammps_atoms(n)) for n in sizes)
+    assert not engine.same_size(1000, engine.lammps_atoms(1000))
 
 
 def test_other_codes_run_once_per_size_above_the_threshold(monkeypatch):

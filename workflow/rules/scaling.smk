@@ -15,7 +15,8 @@ rule scaling:
     resources:
         **job_resources(mem_mb=4000, runtime=240),
     params:
-        sizes=[1000, 10000, 100000, 1000000],
+        # near squares: LAMMPS's lattice is side^2, so each size is compared with it
+        sizes=[1024, 10000, 100000, 1000000],
         threads=[1, 2],
         repeats=2,
         seconds=3.0,

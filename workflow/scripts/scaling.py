@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../..")  # noqa: F821 (simlib and bench without an install)
 
-from bench.engine import best_rows, cpu_model, measure_codes  # noqa: E402
+from bench.engine import best_rows, cpu_model, measure_codes, ratios, summary_lines, thread_speedups  # noqa: E402
 from simlib.pipeline.smk import run_script  # noqa: E402
 
 COLUMNS = ["code", "kind", "n", "threads", "rate", "ns_per_particle_step", "steps", "seconds", "peak_memory_mb", "cpu"]
@@ -52,6 +52,8 @@ def main(smk, log):
     rows = measure_codes(list(p.sizes), threads=tuple(p.threads), repeats=int(p.repeats),
                          target_seconds=float(p.seconds), log=log)
     best = best_rows(rows)
+    for line in summary_lines(best, ratios(best), thread_speedups(best)):
+        log(line)
     cpu = cpu_model()
     write_csv(best, smk.output.csv, cpu)
     draw(best, smk.output.figure, cpu)
