@@ -260,9 +260,10 @@ def thread_speedups(best):
 def summary_lines(best, ratio_rows, speedups):
     """The table of best rates, simlib's ratios to the other codes and its thread speed-ups,
     as printed by ``python -m bench.engine`` and logged by the ``scaling`` rule."""
-    lines = [f"{'code':<8}{'kind':<16}{'N':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}"]
+    lines = [f"{'code':<8}{'kind':<16}{'N':>8}{'threads':>8}{'rate [/s]':>12}{'ns/ptcl-step':>14}"]
     for r in best:
-        lines.append(f"{r['code']:<8}{r['kind']:<16}{r['n']:>8}{r['rate']:>12.3e}{r['ns_per_particle_step']:>14.1f}")
+        lines.append(f"{r['code']:<8}{r['kind']:<16}{r['n']:>8}{r['threads']:>8}{r['rate']:>12.3e}"
+                     f"{r['ns_per_particle_step']:>14.1f}")
     lines.append("")
     lines.append("ratios (simlib / other, > 1 means simlib is faster):")
     for q in ratio_rows:

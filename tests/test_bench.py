@@ -4,6 +4,7 @@ every code measured at a size, best rows, ratios and thread speed-ups, the scali
 
 import csv
 import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def test_scaling_script_writes_the_csv_and_figure(tmp_path):
     assert (tmp_path / "scaling.png").stat().st_size > 10_000
     log = (tmp_path / "scaling.log").read_text()
     assert "wrote" in log and "ratios (simlib / other" in log
+    assert re.search(r"simlib  langevin +256 +1 +[0-9.e+]+ +[0-9.]+", log)  # code, kind, N, threads, rate, cost
     if (engine.SHARED_BENCH / "ref_sim.cpp").exists() and shutil.which("g++"):
         for kind, versus in (("langevin", "c++ langevin"), ("nve", "c++ langevin"), ("mc", "c++ mc"),
                              ("mc_checkerboard", "c++ mc")):
@@ -71,8 +73,6 @@ def test_scaling_script_writes_the_csv_and_figure(tmp_path):
 def test_the_scaling_rule_compares_every_size_with_lammps():
     """LAMMPS's input builds a square lattice: each size of the `scaling` rule must round
     to a lattice close enough for a ratio (`engine.same_size`)."""
-    import re
-
     rule = (ROOT / "workflow" / "rules" / "scaling.smk").read_text()
     sizes = [int(n) for n in re.search(r"sizes=\[([0-9, ]+)\]", rule).group(1).split(",")]
     assert sizes[0] <= 1100 and sizes[-1] >= 10**6
